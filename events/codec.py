@@ -1,0 +1,62 @@
+"""Events to bytes and back, with the upcast step that keeps old logs readable."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from .operations import EVENT_CLASSES, Event
+
+RawEvent = dict[str, Any]
+Upcaster = Callable[[RawEvent], RawEvent]
+
+_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+_CURRENT: dict[str, int] = {
+    cls.model_fields["type"].default: cls.VERSION for cls in EVENT_CLASSES
+}
+
+#: (event type, version) -> function that turns that version's dict into the next one.
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+class EventDecodeError(ValueError):
+    """The bytes are not an event this program can read."""
+
+
+def encode(event: Event) -> bytes:
+    return event.model_dump_json(exclude_defaults=False).encode()
+
+
+def upcast(raw: RawEvent) -> RawEvent:
+    """Bring an event dict written by an older program up to the current schema."""
+    kind = raw.get("type")
+    if not isinstance(kind, str) or kind not in _CURRENT:
+        raise EventDecodeError(f"unknown event type {kind!r}")
+    version = raw.get("v", 1)
+    if not isinstance(version, int) or version > _CURRENT[kind]:
+        raise EventDecodeError(f"event {kind!r} version {version!r} is newer than this program")
+    while version < _CURRENT[kind]:
+        step = UPCASTERS.get((kind, version))
+        if step is None:
+            raise EventDecodeError(f"no upcaster for event {kind!r} version {version}")
+        raw = step(raw)
+        version += 1
+        raw["v"] = version
+    return raw
+
+
+def decode(data: bytes) -> Event:
+    try:
+        raw = json.loads(data)
+        if not isinstance(raw, dict):
+            raise EventDecodeError("an event must be a JSON object")
+        if raw.get("v", 1) != _CURRENT.get(raw.get("type", ""), -1):
+            raw = upcast(raw)
+        return _ADAPTER.validate_python(raw)
+    except EventDecodeError:
+        raise
+    except ValueError as exc:  # json and pydantic errors both derive from ValueError
+        raise EventDecodeError(str(exc).splitlines()[0]) from None

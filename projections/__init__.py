@@ -1,0 +1,1 @@
+"""azctx.projections."""

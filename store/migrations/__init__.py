@@ -1,0 +1,1 @@
+"""Alembic migrations of the azctx store schema."""
