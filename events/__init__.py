@@ -14,6 +14,7 @@ from .changes import (
     inverse,
 )
 from .codec import EventDecodeError, decode, encode, upcast
+from .errors import AzctxError, BadInput, Refused, StoreError
 from .operations import (
     EVENT_CLASSES,
     NOT_UNDOABLE,
@@ -71,6 +72,8 @@ __all__ = [
     "Actor",
     "AutosaveChange",
     "AutosaveSet",
+    "AzctxError",
+    "BadInput",
     "Change",
     "Context",
     "ContextAdded",
@@ -91,10 +94,12 @@ __all__ = [
     "KeyRotated",
     "Operation",
     "OperationUndone",
+    "Refused",
     "ScopeCleared",
     "ScopeName",
     "SessionEnded",
     "SessionStarted",
+    "StoreError",
     "account_key",
     "decode",
     "default_name",

@@ -14,9 +14,7 @@ RawEvent = dict[str, Any]
 Upcaster = Callable[[RawEvent], RawEvent]
 
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
-_CURRENT: dict[str, int] = {
-    cls.model_fields["type"].default: cls.VERSION for cls in EVENT_CLASSES
-}
+_CURRENT: dict[str, int] = {cls.model_fields["type"].default: cls.VERSION for cls in EVENT_CLASSES}
 
 #: (event type, version) -> function that turns that version's dict into the next one.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
