@@ -14,7 +14,7 @@ from .changes import (
     inverse,
 )
 from .codec import EventDecodeError, decode, encode, upcast
-from .errors import AzctxError, BadInput, Refused, StoreError
+from .errors import AzctxError, BadInput, ConfirmationNeeded, Refused, StoreError
 from .operations import (
     EVENT_CLASSES,
     NOT_UNDOABLE,
@@ -75,6 +75,7 @@ __all__ = [
     "AzctxError",
     "BadInput",
     "Change",
+    "ConfirmationNeeded",
     "Context",
     "ContextAdded",
     "ContextChange",

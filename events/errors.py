@@ -36,3 +36,15 @@ class StoreError(AzctxError):
     """Exit 3: the store cannot be trusted or opened."""
 
     exit_code = 3
+
+
+class ConfirmationNeeded(Refused):
+    """Exit 1 unless confirmed: a destructive change that asks first on a TTY.
+
+    The command line asks ``question`` and, on yes, repeats the call with the flag
+    that skips the question.
+    """
+
+    def __init__(self, message: str, question: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.question = question
