@@ -1,0 +1,123 @@
+"""Plain-text and JSON rendering of what the store returns.
+
+Output is plain text with no colour codes and no wrapping, so it pipes cleanly and
+respects NO_COLOR trivially; machine-readable output is the ``--json`` documents.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from azctx.projections.history import HistoryRow
+from azctx.projections.view import ViewContext
+
+
+def context_json(item: ViewContext) -> dict[str, Any]:
+    ctx = item.context
+    return {
+        "name": ctx.name,
+        "account": ctx.account,
+        "account_type": ctx.account_type,
+        "tenant": ctx.tenant,
+        "subscription": ctx.subscription,
+        "subscription_name": ctx.subscription_name,
+        "environment": ctx.environment,
+        "scope": item.scope,
+        "default": item.default,
+        "credential": item.credential,
+    }
+
+
+def utc_z(moment: datetime) -> str:
+    """ISO-8601 UTC ending in ``Z``, as the SPEC's JSON wants."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def local_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def history_json(row: HistoryRow) -> dict[str, Any]:
+    return {
+        "seq": row.seq,
+        "time": utc_z(row.time),
+        "user": row.user,
+        "host": row.host,
+        "scope": row.scope,
+        "session": row.session,
+        "operation": row.operation,
+        "context": row.context,
+        "undone_by": row.undone_by,
+    }
+
+
+def emit_json(document: Any, out: TextIO | None = None) -> None:
+    stream = out or sys.stdout
+    stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """Left-aligned columns separated by two spaces; the last column is not padded."""
+    body = [list(headers), *[list(r) for r in rows]]
+    widths = [max(len(r[i]) for r in body) for i in range(len(headers))]
+    lines = []
+    for r in body:
+        cells = [c.ljust(w) for c, w in zip(r[:-1], widths[:-1], strict=True)] + [r[-1]]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def context_rows(items: Sequence[ViewContext]) -> str:
+    headers = ("", "NAME", "ACCOUNT", "TENANT", "SUBSCRIPTION", "ENVIRONMENT", "SCOPE")
+    rows = (
+        (
+            "*" if i.default else "",
+            i.context.name,
+            i.context.account,
+            i.context.tenant,
+            i.context.subscription_name or i.context.subscription or "",
+            i.context.environment,
+            i.scope,
+        )
+        for i in items
+    )
+    return table(headers, rows)
+
+
+def context_detail(item: ViewContext) -> str:
+    ctx = item.context
+    fields = (
+        ("Name", ctx.name),
+        ("Default", "yes" if item.default else "no"),
+        ("Account", ctx.account),
+        ("Account type", ctx.account_type),
+        ("Tenant", ctx.tenant),
+        ("Subscription", ctx.subscription or ""),
+        ("Subscription name", ctx.subscription_name or ""),
+        ("Environment", ctx.environment),
+        ("Scope", item.scope),
+        ("Credential", item.credential),
+    )
+    return "\n".join(f"{k + ':':<19}{v}" for k, v in fields)
+
+
+def history_rows(rows: Sequence[HistoryRow]) -> str:
+    headers = ("SEQ", "TIME", "USER", "HOST", "SCOPE", "OPERATION", "CONTEXT", "UNDONE BY")
+    body = (
+        (
+            str(r.seq),
+            local_time(r.time),
+            r.user,
+            r.host,
+            r.scope if r.session is None else f"{r.scope} ({r.session})",
+            r.operation,
+            r.context or "",
+            "" if r.undone_by is None else str(r.undone_by),
+        )
+        for r in rows
+    )
+    return table(headers, body)

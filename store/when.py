@@ -1,0 +1,63 @@
+"""Parsing the times users type: WHEN (``--at``, ``--since``) and session ttls."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from azctx.events import BadInput
+
+_TTL = re.compile(r"(\d{1,9})([smhd])")
+_TTL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+MAX_TTL = timedelta(days=366)
+
+
+@dataclass(frozen=True)
+class When:
+    """Either an operation number or an aware point in time."""
+
+    seq: int | None = None
+    time: datetime | None = None
+
+
+def parse_when(text: str, option: str = "--at") -> When:
+    """All digits: an operation number; else ISO-8601, a time without zone being local."""
+    value = text.strip()
+    if value.isdigit() and value.isascii():
+        return When(seq=int(value))
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        try:
+            moment = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        except ValueError:
+            raise BadInput(
+                f"{option} takes an operation number or an ISO-8601 date/time, not {text!r}"[:300],
+                hint="e.g. 42, 2026-11-26, 2026-11-26T09:30 or 2026-11-26T09:30:00Z",
+            ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # a time without a zone is local time
+    return When(time=moment)
+
+
+def parse_ttl(text: str) -> timedelta:
+    match = _TTL.fullmatch(text.strip())
+    if match is None:
+        raise BadInput(
+            f"--ttl takes a duration like 30m, 12h or 7d, not {text!r}"[:300],
+            hint="units: s, m, h, d",
+        )
+    ttl = timedelta(**{_TTL_UNITS[match.group(2)]: int(match.group(1))})
+    if ttl <= timedelta(0) or ttl > MAX_TTL:
+        raise BadInput(f"--ttl must be more than 0 and at most {MAX_TTL.days} days")
+    return ttl
+
+
+def parse_bool_env(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    raise BadInput(
+        f"{name} must be true or false, not {value!r}"[:300], hint=f"unset {name} or fix it"
+    )
