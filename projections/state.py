@@ -1,0 +1,365 @@
+"""The projection: the state of every scope, folded from the event log.
+
+``evolve`` applies one event and returns a new state; ``replay`` folds many events
+quickly. Both apply each change's ``after`` value to its cell, nothing else, plus the
+few pieces of memory that are not cells: each scope's default history, the sessions,
+the shredded data keys and the undo ledger (which operation undid which).
+
+States are immutable by convention: ``evolve`` shares untouched scopes between the old
+and the new state, so nobody may mutate the dicts inside a state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from azctx.events import (
+    USER,
+    Actor,
+    AutosaveChange,
+    Change,
+    Context,
+    ContextChange,
+    Credential,
+    CredentialChange,
+    DefaultChange,
+    Environment,
+    EnvironmentChange,
+    Event,
+    HiddenChange,
+    OperationUndone,
+    SessionEnded,
+    SessionStarted,
+    name_key,
+)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+#: Raised whenever the shape or meaning of ``State`` changes, so that a snapshot
+#: written by another version is ignored (and the log replayed) instead of misread.
+PROJECTION_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ScopeState(_Model):
+    """One scope: the user scope, or one session's process scope."""
+
+    contexts: dict[str, Context] = Field(default_factory=dict)
+    #: Process scope only: names of user contexts hidden in this session.
+    hidden: frozenset[str] = frozenset()
+    #: The default context's name, case kept, or None.
+    default: str | None = None
+    #: Name keys that were the default, oldest first, each once at its latest position.
+    default_history: tuple[str, ...] = ()
+    autosave: bool | None = None
+    credentials: dict[str, Credential] = Field(default_factory=dict)
+    environments: dict[str, Environment] = Field(default_factory=dict)
+
+
+EMPTY_SCOPE = ScopeState()
+
+
+class SessionInfo(_Model):
+    id: str
+    started: datetime
+    expires: datetime
+    ended: bool = False
+    actor: Actor
+
+
+class State(_Model):
+    """Everything the decisions and the view need, as of operation ``seq``."""
+
+    seq: int = 0
+    user: ScopeState = EMPTY_SCOPE
+    process: dict[str, ScopeState] = Field(default_factory=dict)
+    sessions: dict[str, SessionInfo] = Field(default_factory=dict)
+    shredded: frozenset[str] = frozenset()
+    #: The undo ledger: undo seq -> the seq it targets ...
+    undo_of: dict[int, int] = Field(default_factory=dict)
+    #: ... target seq -> every undo that targeted it, oldest first ...
+    undos_of: dict[int, tuple[int, ...]] = Field(default_factory=dict)
+    #: ... and target seq -> the undo in force (absent when the target is in force).
+    undone_by: dict[int, int] = Field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> State:
+        return cls()
+
+    def scope(self, key: str) -> ScopeState:
+        """The scope ``"user"`` or a session id; an unknown session reads as empty."""
+        if key == USER:
+            return self.user
+        return self.process.get(key, EMPTY_SCOPE)
+
+
+class _Snapshot(_Model):
+    version: int
+    state: State
+
+
+def snapshot_json(state: State) -> str:
+    """The state as JSON text, tagged with ``PROJECTION_VERSION``."""
+    return _Snapshot(version=PROJECTION_VERSION, state=state).model_dump_json()
+
+
+def state_from_snapshot(text: str | bytes) -> State | None:
+    """The state in a snapshot, or None when it is unreadable or from another version."""
+    try:
+        snap = _Snapshot.model_validate_json(text)
+    except ValidationError:
+        return None
+    return snap.state if snap.version == PROJECTION_VERSION else None
+
+
+# --- the mutable working copy ---------------------------------------------------------
+
+
+@dataclass
+class _Scope:
+    contexts: dict[str, Context]
+    hidden: set[str]
+    default: str | None
+    history: list[str]
+    autosave: bool | None
+    credentials: dict[str, Credential]
+    environments: dict[str, Environment]
+
+    @classmethod
+    def thaw(cls, scope: ScopeState) -> _Scope:
+        return cls(
+            dict(scope.contexts),
+            set(scope.hidden),
+            scope.default,
+            list(scope.default_history),
+            scope.autosave,
+            dict(scope.credentials),
+            dict(scope.environments),
+        )
+
+    def freeze(self) -> ScopeState:
+        # model_construct: the values came from validated events, so skip validation.
+        return ScopeState.model_construct(
+            contexts=self.contexts,
+            hidden=frozenset(self.hidden),
+            default=self.default,
+            default_history=tuple(self.history),
+            autosave=self.autosave,
+            credentials=self.credentials,
+            environments=self.environments,
+        )
+
+    def remember_default(self, key: str) -> None:
+        if key in self.history:
+            self.history.remove(key)
+        self.history.append(key)
+
+    def move_in_history(self, old: str, new: str) -> None:
+        """A renamed context keeps its place; a name is kept once, at its latest place."""
+        if old not in self.history:
+            return
+        self.history = [new if k == old else k for k in self.history]
+        last = len(self.history) - 1 - self.history[::-1].index(new)
+        self.history = [k for i, k in enumerate(self.history) if k != new or i == last]
+
+
+@dataclass
+class _Work:
+    """A private, mutable copy of a state that thaws each scope on first write."""
+
+    base: State
+    seq: int
+    user: _Scope | None = None
+    process: dict[str, ScopeState | _Scope] = field(default_factory=dict)
+    sessions: dict[str, SessionInfo] = field(default_factory=dict)
+    shredded: set[str] = field(default_factory=set)
+    undo_of: dict[int, int] = field(default_factory=dict)
+    undos_of: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    undone_by: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, state: State) -> _Work:
+        return cls(
+            base=state,
+            seq=state.seq,
+            process=dict(state.process),
+            sessions=dict(state.sessions),
+            shredded=set(state.shredded),
+            undo_of=dict(state.undo_of),
+            undos_of=dict(state.undos_of),
+            undone_by=dict(state.undone_by),
+        )
+
+    def scope(self, key: str) -> _Scope:
+        if key == USER:
+            if self.user is None:
+                self.user = _Scope.thaw(self.base.user)
+            return self.user
+        current = self.process.get(key, EMPTY_SCOPE)
+        if isinstance(current, ScopeState):
+            current = _Scope.thaw(current)
+            self.process[key] = current
+        return current
+
+    def freeze(self) -> State:
+        return State.model_construct(
+            seq=self.seq,
+            user=self.base.user if self.user is None else self.user.freeze(),
+            process={
+                k: v.freeze() if isinstance(v, _Scope) else v for k, v in self.process.items()
+            },
+            sessions=self.sessions,
+            shredded=frozenset(self.shredded),
+            undo_of=self.undo_of,
+            undos_of=self.undos_of,
+            undone_by=self.undone_by,
+        )
+
+
+def _set_cell(work: _Work, change: Change) -> None:
+    scope = work.scope(change.scope)
+    key = change.key
+    match change:
+        case ContextChange(after=None):
+            scope.contexts.pop(key, None)
+        case ContextChange(after=Context() as ctx):
+            scope.contexts[key] = ctx
+        case HiddenChange(after=True):
+            scope.hidden.add(key)
+        case HiddenChange():
+            scope.hidden.discard(key)
+        case DefaultChange(after=name):
+            scope.default = name
+            if name is not None:
+                scope.remember_default(name_key(name))
+        case AutosaveChange(after=enabled):
+            scope.autosave = enabled
+        case CredentialChange(after=None):
+            scope.credentials.pop(key, None)
+        case CredentialChange(after=Credential() as cred):
+            scope.credentials[key] = cred
+        case EnvironmentChange(after=None):
+            scope.environments.pop(key, None)
+        case EnvironmentChange(after=Environment() as env):
+            scope.environments[key] = env
+
+
+def _unnamed(ctx: Context) -> Context:
+    return ctx.model_copy(update={"name": ""})
+
+
+def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
+    """The (scope, old key, new key) of every context that moved to another name.
+
+    A rename, the undo of a rename and its redo all move a context: it leaves one key
+    and the same context (but for its name) arrives under another key.
+    """
+    left: dict[tuple[str, Context], str] = {}
+    arrived: list[tuple[str, Context, str]] = []
+    for c in changes:
+        if not isinstance(c, ContextChange):
+            continue
+        if c.before is not None:
+            left[(c.scope, _unnamed(c.before))] = c.key
+        if c.after is not None:
+            arrived.append((c.scope, _unnamed(c.after), c.key))
+    moves = []
+    for scope, body, key in arrived:
+        old = left.get((scope, body))
+        if old is not None and old != key:
+            moves.append((scope, old, key))
+    return moves
+
+
+def _redecide(work: _Work, target: int) -> None:
+    """Recompute which undo of ``target`` is in force, and follow the chain upwards.
+
+    An undo is in force while nothing undoes it; a target is undone by its latest undo
+    in force. Undoing an undo therefore puts its target back in force (a redo).
+    """
+    while True:
+        in_force = [u for u in work.undos_of.get(target, ()) if u not in work.undone_by]
+        now = in_force[-1] if in_force else None
+        if work.undone_by.get(target) == now:
+            return
+        if now is None:
+            del work.undone_by[target]
+        else:
+            work.undone_by[target] = now
+        if target not in work.undo_of:
+            return
+        target = work.undo_of[target]
+
+
+def _record_undo(work: _Work, seq: int, target: int) -> None:
+    work.undo_of[seq] = target
+    work.undos_of[target] = (*work.undos_of.get(target, ()), seq)
+    _redecide(work, target)
+
+
+def _apply(work: _Work, seq: int, event: Event) -> None:
+    if event.type in ("rename", "undo"):
+        # Before the default changes below, so the history remembers the new name.
+        for scope, old, new in context_moves(event.changes):
+            work.scope(scope).move_in_history(old, new)
+    for change in event.changes:
+        _set_cell(work, change)
+    work.shredded.update(event.shredded)
+    if isinstance(event, OperationUndone):
+        _record_undo(work, seq, event.target)
+    elif isinstance(event, SessionStarted):
+        work.sessions[event.session_id] = SessionInfo(
+            id=event.session_id,
+            started=event.time,
+            expires=event.expires,
+            actor=event.actor,
+        )
+        work.process[event.session_id] = EMPTY_SCOPE
+    elif isinstance(event, SessionEnded):
+        info = work.sessions.get(event.session_id)
+        if info is not None:
+            work.sessions[event.session_id] = info.model_copy(update={"ended": True})
+        # Its contexts are no longer visible to anyone; its secrets are shredded.
+        work.process.pop(event.session_id, None)
+    work.seq = seq
+
+
+def evolve(state: State, seq: int, event: Event) -> State:
+    """The state after ``event``, logged as operation ``seq``."""
+    work = _Work.of(state)
+    _apply(work, seq, event)
+    return work.freeze()
+
+
+def replay(state: State, entries: Iterable[tuple[int, Event]]) -> State:
+    """Fold many ``(seq, event)`` entries, oldest first, into ``state``."""
+    work = _Work.of(state)
+    for seq, event in entries:
+        _apply(work, seq, event)
+    return work.freeze()
+
+
+def undone_by(entries: Iterable[tuple[int, Event]]) -> dict[int, int | None]:
+    """Every entry's seq -> the seq of the undo in force on it, else None.
+
+    ``entries`` oldest first; only undo events are looked at, so this is cheap.
+    """
+    work = _Work.of(State())
+    seqs: list[int] = []
+    for seq, event in entries:
+        seqs.append(seq)
+        if isinstance(event, OperationUndone):
+            _record_undo(work, seq, event.target)
+    return {s: work.undone_by.get(s) for s in seqs}
+
+
+def apply_changes(state: State, changes: Iterable[Change]) -> State:
+    """The state with ``changes`` applied (for previewing an operation being decided)."""
+    work = _Work.of(state)
+    for change in changes:
+        _set_cell(work, change)
+    return work.freeze()
