@@ -1,0 +1,215 @@
+"""The master key: where it comes from, its id, and the key file.
+
+Lookup order: ``AZCTX_KEY`` (base64 of exactly 32 bytes), else the file named by
+``AZCTX_KEY_FILE``, else ``master.key`` in the user config directory.
+
+A key file holds the base64 of the key on one line. It is created only together with a
+new store (mode 0600, in a folder created 0700), written under a temporary name, flushed
+to disk and then linked into place, so no reader ever sees a partial key and two
+creators cannot overwrite each other.
+
+Key file permissions: on POSIX systems a key file that the group or others may read or
+write is **refused** (``InsecureKeyFileError``, exit 3, with a ``chmod 600`` hint) rather
+than merely warned about: whoever can read it can read every secret in the store, and a
+warning on stderr is easy to miss in scripts.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import errno
+import hashlib
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from . import paths
+from .errors import InsecureKeyFileError, MalformedKeyError, MissingKeyError
+
+KEY_ENV = "AZCTX_KEY"
+KEY_BYTES = 32
+KeySource = Literal["env", "env-file", "file"]
+
+_KEY_ID_DOMAIN = b"azctx-master-key-id\0"
+_GENERATE_HINT = "make one with: head -c 32 /dev/urandom | base64"
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    """A master key and where it was found (``path`` is None for ``env``)."""
+
+    key: bytes = field(repr=False)
+    source: KeySource
+    path: Path | None
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.key)
+
+
+def key_id(key: bytes) -> str:
+    """A public name for a key: it identifies the key without revealing it."""
+    return hashlib.sha256(_KEY_ID_DOMAIN + key).hexdigest()[:16]
+
+
+def generate_key() -> bytes:
+    return secrets.token_bytes(KEY_BYTES)
+
+
+def encode_key(key: bytes) -> str:
+    return base64.b64encode(key).decode("ascii")
+
+
+def decode_key(text: str, where: str) -> bytes:
+    """Base64 (standard or URL-safe alphabet) of exactly 32 bytes, else MalformedKeyError."""
+    cleaned = "".join(text.split())
+    try:
+        key = base64.b64decode(cleaned.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedKeyError(f"{where} is not valid base64", hint=_GENERATE_HINT) from None
+    if len(key) != KEY_BYTES:
+        raise MalformedKeyError(
+            f"{where} holds {len(key)} bytes; a master key is exactly {KEY_BYTES}",
+            hint=_GENERATE_HINT,
+        )
+    return key
+
+
+def key_file_location() -> tuple[Path, KeySource]:
+    """The key file this process would use, and whether the environment named it."""
+    override = os.environ.get(paths.KEY_FILE_ENV)
+    if override:
+        return Path(override).expanduser(), "env-file"
+    return paths.default_key_file(), "file"
+
+
+def load_master_key() -> MasterKey | None:
+    """The configured master key, or None when neither variable is set and the key
+    file does not exist (a new store may then create one)."""
+    text = os.environ.get(KEY_ENV)
+    if text:
+        return MasterKey(decode_key(text, KEY_ENV), "env", None)
+    path, source = key_file_location()
+    return read_key_file(path, source)
+
+
+def read_key_file(path: Path, source: KeySource = "file") -> MasterKey | None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise MissingKeyError(
+            f"cannot read key file {path}: {exc.strerror}", hint=f"check {path}"
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        _check_private(path, os.fstat(handle.fileno()))
+        raw = handle.read(4096)
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        raise MalformedKeyError(f"key file {path} is not base64 text") from None
+    return MasterKey(decode_key(text, f"key file {path}"), source, path)
+
+
+def _check_private(path: Path, st: os.stat_result) -> None:
+    if os.name != "posix":
+        return
+    if not stat.S_ISREG(st.st_mode):
+        raise MalformedKeyError(f"key file {path} is not a regular file")
+    loose = stat.S_IMODE(st.st_mode) & 0o077
+    if loose:
+        raise InsecureKeyFileError(
+            f"key file {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o})",
+            hint=f"chmod 600 {path}",
+        )
+
+
+def missing_key_error() -> MissingKeyError:
+    path, _ = key_file_location()
+    return MissingKeyError(
+        f"no master key for this store: {KEY_ENV} is not set and {path} does not exist",
+        hint=f"set {KEY_ENV} or restore the key file {path}",
+    )
+
+
+def create_key_file(path: Path, source: KeySource = "file") -> MasterKey:
+    """Create a key file holding a fresh key; if another process created one first,
+    use that one instead, so concurrent creators agree on a single key."""
+    key = generate_key()
+    try:
+        write_key_file(path, key)
+    except FileExistsError:
+        existing = read_key_file(path, source)
+        if existing is None:
+            raise MissingKeyError(f"key file {path} vanished while it was created") from None
+        return existing
+    return MasterKey(key, source, path)
+
+
+def write_key_file(path: Path, key: bytes, *, overwrite: bool = False) -> None:
+    """Write ``key`` to ``path`` atomically with mode 0600 (folder 0700 if created).
+
+    Raises FileExistsError when the file exists and ``overwrite`` is false; any other
+    failure is a ``MissingKeyError`` naming the path.
+    """
+    try:
+        paths.ensure_private_dir(path.parent)
+        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))
+        try:
+            _install(temp, path, overwrite)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        _fsync_dir(path.parent)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        raise MissingKeyError(
+            f"cannot write key file {path}: {exc.strerror or exc}", hint=f"check {path.parent}"
+        ) from None
+
+
+def _write_new_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _install(temp: Path, path: Path, overwrite: bool) -> None:
+    if overwrite:
+        os.replace(temp, path)
+        return
+    # link() fails if the target exists: an atomic "create only if absent".
+    try:
+        os.link(temp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
+            raise
+        # No hard links here (some network and FUSE file systems): O_EXCL still refuses
+        # to clobber, at the cost of a short window where the file is incomplete.
+        _write_new_file(path, temp.read_bytes())
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
