@@ -540,9 +540,6 @@ def decide_import(
 ) -> Decision:
     """One operation: the file's contexts replace those of the same name, all others
     are kept, and the file's default (when it has one) becomes the default."""
-    target = resolve_scope(state, caller, scope)
-    own = state.scope(target)
-    changes: list[Change] = []
     imported: dict[str, Context] = {}
     for ctx in contexts:
         _check_name(ctx.name)
@@ -550,6 +547,12 @@ def decide_import(
         if key in imported:
             raise BadInput(f"the file has two contexts named '{ctx.name}'")
         imported[key] = ctx
+    if default is not None and name_key(default) not in imported:
+        raise BadInput(f"the file's default context '{default}' is not among its contexts")
+    target = resolve_scope(state, caller, scope)
+    own = state.scope(target)
+    changes: list[Change] = []
+    for key, ctx in imported.items():
         changes.append(
             ContextChange(scope=target, key=key, before=own.contexts.get(key), after=ctx)
         )
@@ -565,10 +568,7 @@ def decide_import(
         )
     chosen = None
     if default is not None:
-        found = imported.get(name_key(default))
-        if found is None:
-            raise BadInput(f"the file's default context '{default}' is not among its contexts")
-        chosen = found.name
+        chosen = imported[name_key(default)].name
         changes += _select_change(own, target, chosen)
     event = ContextsImported(
         **_meta(caller, target),

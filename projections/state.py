@@ -256,22 +256,23 @@ def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
     """The (scope, old key, new key) of every context that moved to another name.
 
     A rename, the undo of a rename and its redo all move a context: it leaves one key
-    and the same context (but for its name) arrives under another key.
+    and the same context (but for its name) arrives under one other key. (Contexts can
+    be alike but for their names, hence lists, and only a single candidate counts.)
     """
-    left: dict[tuple[str, Context], str] = {}
+    left: dict[tuple[str, Context], list[str]] = {}
     arrived: list[tuple[str, Context, str]] = []
     for c in changes:
         if not isinstance(c, ContextChange):
             continue
         if c.before is not None:
-            left[(c.scope, _unnamed(c.before))] = c.key
+            left.setdefault((c.scope, _unnamed(c.before)), []).append(c.key)
         if c.after is not None:
             arrived.append((c.scope, _unnamed(c.after), c.key))
     moves = []
     for scope, body, key in arrived:
-        old = left.get((scope, body))
-        if old is not None and old != key:
-            moves.append((scope, old, key))
+        others = [k for k in left.get((scope, body), ()) if k != key]
+        if len(others) == 1:
+            moves.append((scope, others[0], key))
     return moves
 
 
