@@ -36,7 +36,6 @@ from .errors import (
     CorruptStoreError,
     KeyDestroyedError,
     MalformedKeyError,
-    MissingKeyError,
     SchemaTooNewError,
     StoreUnavailableError,
     TamperedError,
@@ -294,7 +293,9 @@ class Log:
         try:
             return crypto.open(key, blob, _secret_aad(key_id))
         except crypto.CryptoError:
-            raise TamperedError(f"a secret sealed under {key_id} fails its integrity check") from None
+            raise TamperedError(
+                f"a secret sealed under {key_id} fails its integrity check"
+            ) from None
 
     def key_exists(self, key_id: str) -> bool:
         return self._recorder.data_key(key_id) is not None
@@ -379,11 +380,15 @@ class Log:
         try:
             return crypto.decrypt(key, row.nonce, row.ciphertext, aad)
         except crypto.CryptoError:
-            raise TamperedError(f"log row {row.seq} fails its authentication check", row.seq) from None
+            raise TamperedError(
+                f"log row {row.seq} fails its authentication check", row.seq
+            ) from None
 
     def _entry(self, row: LogRow) -> Entry:
         payload = self._decrypt(row)
-        return Entry(row.seq, from_us(row.time_us), row.kind, row.scope, row.session, payload, row.hash)
+        return Entry(
+            row.seq, from_us(row.time_us), row.kind, row.scope, row.session, payload, row.hash
+        )
 
     def _walk(self, after: int, upto: int | None) -> Iterator[LogRow]:
         """Rows after < seq <= upto, oldest first, each checked against its own hash and
@@ -402,7 +407,9 @@ class Log:
                     raise _missing(after)
                 self._check_row(row)
                 if row.prev_hash != prev_hash:
-                    raise TamperedError(f"log row {row.seq} does not link to its predecessor", row.seq)
+                    raise TamperedError(
+                        f"log row {row.seq} does not link to its predecessor", row.seq
+                    )
                 yield row
                 prev_hash = row.hash
                 expected += 1
@@ -429,7 +436,9 @@ class Log:
                 raise _missing(current.seq - 1)
             expected_prev = ZERO_HASH if previous is None else previous.hash
             if current.prev_hash != expected_prev:
-                raise TamperedError(f"log row {current.seq} does not link to its predecessor", current.seq)
+                raise TamperedError(
+                    f"log row {current.seq} does not link to its predecessor", current.seq
+                )
             yield current
             current = previous
 
@@ -507,7 +516,9 @@ class Log:
             if self._recorder.has_snapshot(seq, version):
                 return
             key = self._log_key(self._log_key_id, None)
-            nonce, ciphertext = crypto.encrypt(key, payload, _snapshot_aad(seq, version, log_row.hash))
+            nonce, ciphertext = crypto.encrypt(
+                key, payload, _snapshot_aad(seq, version, log_row.hash)
+            )
             self._recorder.insert_snapshot(
                 SnapshotRow(seq, version, self._log_key_id, nonce, ciphertext), _now_us()
             )
@@ -553,9 +564,12 @@ def open_log(
         from .paths import default_store
 
         target = default_store()
+    # The key is read first: a malformed or exposed key then stops us before the
+    # store file is even created.
+    master = keys.load_master_key() if key_required else None
     recorder = _recorder_for(target, create=create, lock_timeout=lock_timeout)
     try:
-        return _attach(recorder, create=create, key_required=key_required)
+        return _attach(recorder, master, create=create, key_required=key_required)
     except BaseException:
         recorder.close()
         raise
@@ -580,11 +594,13 @@ def _check_revision(revision: str | None, description: str) -> None:
         )
 
 
-def _attach(recorder: Recorder, *, create: bool, key_required: bool) -> Log:
+def _attach(
+    recorder: Recorder, master: MasterKey | None, *, create: bool, key_required: bool
+) -> Log:
     revision = recorder.schema_revision()
     _check_revision(revision, recorder.description)
     if revision == HEAD_REVISION:
-        return _open_current(recorder, key_required=key_required)
+        return _open_current(recorder, master, key_required=key_required)
     if revision is None and not create:
         raise StoreUnavailableError(f"no azctx store at {recorder.description}")
     # New or behind: initialize or migrate under the write lock, re-checking what we saw,
@@ -595,14 +611,15 @@ def _attach(recorder: Recorder, *, create: bool, key_required: bool) -> Log:
         if revision != HEAD_REVISION:
             recorder.migrate()
         if revision is None:
-            _initialize(recorder)
-    return _open_current(recorder, key_required=key_required)
+            master = _initialize(recorder, master)
+    return _open_current(recorder, master, key_required=key_required)
 
 
-def _initialize(recorder: Recorder) -> None:
+def _initialize(recorder: Recorder, master: MasterKey | None) -> MasterKey:
     """A new store: the master key (a key file is created only here), the key check and
     the log data key."""
-    master = keys.load_master_key()
+    if master is None:
+        master = keys.load_master_key()
     if master is None:
         path, source = keys.key_file_location()
         master = keys.create_key_file(path, source)
@@ -612,16 +629,19 @@ def _initialize(recorder: Recorder) -> None:
     recorder.set_meta(_META_MASTER_KEY_ID, master.key_id.encode())
     recorder.set_meta(_META_KEY_CHECK, _key_check(master))
     recorder.set_meta(_META_LOG_KEY_ID, log_key_id.encode())
+    return master
 
 
-def _open_current(recorder: Recorder, *, key_required: bool) -> Log:
+def _open_current(recorder: Recorder, master: MasterKey | None, *, key_required: bool) -> Log:
     stored_id = recorder.get_meta(_META_MASTER_KEY_ID)
     log_key_id = recorder.get_meta(_META_LOG_KEY_ID)
     if stored_id is None or log_key_id is None:
         raise CorruptStoreError(f"the store {recorder.description} has no key record")
     if not key_required:
         return Log(recorder, None, stored_id.decode(), log_key_id.decode())
-    master = keys.load_master_key()
+    if master is None:
+        # Another process may have created the store, and its key file, meanwhile.
+        master = keys.load_master_key()
     if master is None:
         raise keys.missing_key_error()
     _check_master(recorder, master, stored_id.decode())

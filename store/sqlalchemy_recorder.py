@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from azctx.events.errors import StoreError
 from sqlalchemy import (
     Connection,
     Engine,
@@ -35,12 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from . import schema, sqlite_file
-from .errors import (
-    CorruptStoreError,
-    StoreError,
-    StoreLockedError,
-    StoreUnavailableError,
-)
+from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
 from .recorder import DataKeyRow, LogRow, SnapshotRow
 from .sqlite_recorder import DEFAULT_LOCK_TIMEOUT
 
@@ -147,8 +143,9 @@ class SqlAlchemyRecorder:
                 f"the database {self._description} does not hold an intact azctx store ({orig})"
             )
         lines = str(orig if orig is not None else exc).strip().splitlines()
+        detail = lines[0] if lines else type(exc).__name__
         return StoreUnavailableError(
-            f"cannot use the database {self._description}: {lines[0] if lines else type(exc).__name__}",
+            f"cannot use the database {self._description}: {detail}",
             hint="check that the database server is running and reachable",
         )
 
@@ -343,7 +340,9 @@ class SqlAlchemyRecorder:
         return [_key_row(r) for r in self._all(select(_keys))]
 
     def session_key_ids(self, session: str) -> list[str]:
-        statement = select(_keys.c.key_id).where(_keys.c.session == session).order_by(_keys.c.key_id)
+        statement = (
+            select(_keys.c.key_id).where(_keys.c.session == session).order_by(_keys.c.key_id)
+        )
         return [str(r[0]) for r in self._all(statement)]
 
     def insert_data_key(self, row: DataKeyRow) -> None:

@@ -37,9 +37,8 @@ class _BorrowedConnection:
 
 def run_migrations(conn: sqlite3.Connection) -> None:
     from sqlalchemy import create_engine
-    from sqlalchemy.pool import StaticPool
-
     from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+    from sqlalchemy.pool import StaticPool
 
     borrowed = _BorrowedConnection(conn)
     engine = create_engine("sqlite://", creator=lambda: borrowed, poolclass=StaticPool)

@@ -15,8 +15,10 @@ import stat
 from collections.abc import Iterator
 from pathlib import Path
 
+from azctx.events.errors import StoreError
+
 from . import paths
-from .errors import CorruptStoreError, StoreError, StoreLockedError, StoreUnavailableError
+from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
 
 _MAGIC = b"SQLite format 3\x00"
 _HEADER_BYTES = 100
@@ -99,7 +101,8 @@ def _has_wal(path: Path) -> bool:
 
 def _unavailable(path: Path, exc: OSError) -> StoreUnavailableError:
     return StoreUnavailableError(
-        f"cannot use store path {path}: {exc.strerror or exc}", hint="check the path and its permissions"
+        f"cannot use store path {path}: {exc.strerror or exc}",
+        hint="check the path and its permissions",
     )
 
 
@@ -123,9 +126,7 @@ def translate(exc: sqlite3.Error, where: str) -> StoreError:
             f"the store {where} is locked by another writer",
             hint="another azctx command is writing; try again",
         )
-    if primary in _CORRUPT_CODES or isinstance(exc, sqlite3.DatabaseError) and (
-        "malformed" in text or "not a database" in text
-    ):
+    if primary in _CORRUPT_CODES or "malformed" in text or "not a database" in text:
         return CorruptStoreError(f"{where} is not an intact azctx store ({text})")
     if isinstance(exc, sqlite3.IntegrityError) or "no such" in text:
         return CorruptStoreError(f"{where}: unexpected database content ({text})")

@@ -12,15 +12,15 @@ import contextlib
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
+
+from azctx.events.errors import StoreError
 
 from . import sqlite_file
-from .errors import StoreError, StoreLockedError, StoreUnavailableError
+from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
 from .recorder import DataKeyRow, LogRow, SnapshotRow
-
-T = TypeVar("T")
 
 DEFAULT_LOCK_TIMEOUT = 5.0
 LOCK_ATTEMPTS = 3
@@ -31,7 +31,9 @@ _KEY_COLUMNS = "key_id, kind, session, wrapped, created"
 
 
 def _log_row(r: Any) -> LogRow:
-    return LogRow(r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7]), bytes(r[8]), bytes(r[9]))
+    return LogRow(
+        r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7]), bytes(r[8]), bytes(r[9])
+    )
 
 
 def _key_row(r: Any) -> DataKeyRow:
@@ -62,7 +64,10 @@ class SqliteRecorder:
             with sqlite_file.private_umask():
                 # isolation_level=None: we issue BEGIN ourselves (IMMEDIATE for writes).
                 return sqlite3.connect(
-                    self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=True
+                    self.path,
+                    timeout=self.lock_timeout,
+                    isolation_level=None,
+                    check_same_thread=True,
                 )
         except sqlite3.Error as exc:
             raise sqlite_file.translate(exc, str(self.path)) from None
@@ -79,7 +84,9 @@ class SqliteRecorder:
                 with sqlite_file.private_umask():
                     mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
-                    raise StoreUnavailableError(f"{self.path}: cannot use WAL journal mode ({mode})")
+                    raise StoreUnavailableError(
+                        f"{self.path}: cannot use WAL journal mode ({mode})"
+                    )
 
     @contextlib.contextmanager
     def _errors(self) -> Iterator[None]:
@@ -87,10 +94,6 @@ class SqliteRecorder:
             yield
         except sqlite3.Error as exc:
             raise sqlite_file.translate(exc, str(self.path)) from None
-
-    def _run(self, operation: Callable[[], T]) -> T:
-        with self._errors():
-            return operation()
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         with self._errors():
@@ -214,7 +217,8 @@ class SqliteRecorder:
     def log_page_desc(self, before: int | None, limit: int) -> list[LogRow]:
         bound = before if before is not None else 2**63 - 1
         rows = self._all(
-            f"SELECT {_LOG_COLUMNS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?", (bound, limit)
+            f"SELECT {_LOG_COLUMNS} FROM log WHERE seq < ? ORDER BY seq DESC LIMIT ?",
+            (bound, limit),
         )
         return [_log_row(r) for r in rows]
 
@@ -272,7 +276,9 @@ class SqliteRecorder:
         return [_key_row(r) for r in self._all(f"SELECT {_KEY_COLUMNS} FROM data_keys")]
 
     def session_key_ids(self, session: str) -> list[str]:
-        rows = self._all("SELECT key_id FROM data_keys WHERE session = ? ORDER BY key_id", (session,))
+        rows = self._all(
+            "SELECT key_id FROM data_keys WHERE session = ? ORDER BY key_id", (session,)
+        )
         return [str(r[0]) for r in rows]
 
     def insert_data_key(self, row: DataKeyRow) -> None:
@@ -290,6 +296,4 @@ class SqliteRecorder:
 
 
 def _foreign(path: Path) -> StoreError:
-    from .errors import CorruptStoreError
-
     return CorruptStoreError(f"{path} is a SQLite database but not an azctx store")

@@ -8,9 +8,8 @@ already inside the caller's write transaction, Alembic neither begins nor commit
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.engine import Connection
-
 from azctx.store.schema import metadata
+from sqlalchemy.engine import Connection
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
