@@ -18,7 +18,8 @@ from .errors import (
     TamperedError,
     WrongKeyError,
 )
-from .log import Entry, Log, MasterKeyInfo, Snapshot, VerifyReport, open_log
+from .keys import MasterKeyInfo
+from .log import Entry, Log, Snapshot, VerifyReport, open_log
 
 __all__ = [
     "CorruptStoreError",

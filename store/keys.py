@@ -28,8 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from azctx.events.errors import BadInput, Refused
+
 from . import paths
 from .errors import InsecureKeyFileError, MalformedKeyError, MissingKeyError
+from .paths import Environ
 
 KEY_ENV = "AZCTX_KEY"
 KEY_BYTES = 32
@@ -50,6 +53,17 @@ class MasterKey:
     @property
     def key_id(self) -> str:
         return key_id(self.key)
+
+
+@dataclass(frozen=True)
+class MasterKeyInfo:
+    """Where the open store's master key came from (``source`` None: opened without a
+    key), the store's master key id, and the store it opens."""
+
+    source: KeySource | None
+    path: Path | None
+    key_id: str
+    store: str
 
 
 def key_id(key: bytes) -> str:
@@ -80,21 +94,21 @@ def decode_key(text: str, where: str) -> bytes:
     return key
 
 
-def key_file_location() -> tuple[Path, KeySource]:
+def key_file_location(environ: Environ | None = None) -> tuple[Path, KeySource]:
     """The key file this process would use, and whether the environment named it."""
-    override = os.environ.get(paths.KEY_FILE_ENV)
+    override = (os.environ if environ is None else environ).get(paths.KEY_FILE_ENV)
     if override:
         return Path(override).expanduser(), "env-file"
-    return paths.default_key_file(), "file"
+    return paths.default_key_file(environ), "file"
 
 
-def load_master_key() -> MasterKey | None:
+def load_master_key(environ: Environ | None = None) -> MasterKey | None:
     """The configured master key, or None when neither variable is set and the key
     file does not exist (a new store may then create one)."""
-    text = os.environ.get(KEY_ENV)
+    text = (os.environ if environ is None else environ).get(KEY_ENV)
     if text:
         return MasterKey(decode_key(text, KEY_ENV), "env", None)
-    path, source = key_file_location()
+    path, source = key_file_location(environ)
     return read_key_file(path, source)
 
 
@@ -130,8 +144,8 @@ def _check_private(path: Path, st: os.stat_result) -> None:
         )
 
 
-def missing_key_error() -> MissingKeyError:
-    path, _ = key_file_location()
+def missing_key_error(environ: Environ | None = None) -> MissingKeyError:
+    path, _ = key_file_location(environ)
     return MissingKeyError(
         f"no master key for this store: {KEY_ENV} is not set and {path} does not exist",
         hint=f"set {KEY_ENV} or restore the key file {path}",
@@ -213,3 +227,65 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# -- rotation ---------------------------------------------------------------------------
+
+
+@dataclass
+class KeyRotation:
+    """A new master key already safely on disk under a temporary name, next to where it
+    will live. ``commit()`` (after the store's rotation committed) moves it into place;
+    ``abandon()`` (if the rotation failed) deletes it. If the process dies in between,
+    the new key is still in ``temp``."""
+
+    key: bytes = field(repr=False)
+    path: Path
+    temp: Path
+    replaces: bool
+
+    def commit(self) -> None:
+        try:
+            _install(self.temp, self.path, self.replaces)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.temp)
+            _fsync_dir(self.path.parent)
+        except OSError as exc:
+            raise MissingKeyError(
+                f"the store now needs the new key, but it could not be moved to {self.path}:"
+                f" {exc.strerror or exc}",
+                hint=f"the new key is in {self.temp}; move it to {self.path}",
+            ) from None
+
+    def abandon(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.temp)
+
+
+def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None) -> KeyRotation:
+    """Make a new key and write it (0600, flushed) beside its destination before the
+    store is touched: ``new_key_file`` if given (it must not exist yet), else the key
+    file in use. A key from ``AZCTX_KEY`` has no file to replace, so then
+    ``new_key_file`` is required."""
+    if new_key_file is not None:
+        path, replaces = Path(new_key_file).expanduser(), False
+        if path.exists():
+            raise Refused(f"{path} already exists", hint="name a new file for the new key")
+    elif info.source in ("file", "env-file") and info.path is not None:
+        path, replaces = info.path, True
+    else:
+        raise BadInput(
+            f"the master key comes from {KEY_ENV}, so there is no key file to replace",
+            hint="give --new-key-file PATH, then point AZCTX_KEY_FILE (or AZCTX_KEY) at it",
+        )
+    key = generate_key()
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
+    try:
+        paths.ensure_private_dir(path.parent)
+        _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))
+    except OSError as exc:
+        raise MissingKeyError(
+            f"cannot write the new key next to {path}: {exc.strerror or exc}",
+            hint=f"check {path.parent}",
+        ) from None
+    return KeyRotation(key, path, temp, replaces)

@@ -36,13 +36,15 @@ from .errors import (
     CorruptStoreError,
     KeyDestroyedError,
     MalformedKeyError,
+    MissingKeyError,
     SchemaTooNewError,
     StoreUnavailableError,
     TamperedError,
     WrongKeyError,
 )
-from .keys import KeySource, MasterKey
+from .keys import MasterKey, MasterKeyInfo
 from .migrations import HEAD_REVISION, REVISIONS
+from .paths import Environ
 from .recorder import DataKeyRow, LogRow, Recorder, SnapshotRow
 from .sqlite_recorder import DEFAULT_LOCK_TIMEOUT
 
@@ -84,16 +86,6 @@ class VerifyReport:
     head_seq: int
     head_hash: bytes
     ciphertexts_checked: bool
-
-
-@dataclass(frozen=True)
-class MasterKeyInfo:
-    """Where this process' master key came from (None: opened without a key) and the
-    store's master key id."""
-
-    source: KeySource | None
-    path: Path | None
-    key_id: str
 
 
 # -- the canonical encodings ------------------------------------------------------------
@@ -238,7 +230,10 @@ class Log:
     def _current_master(self) -> MasterKey:
         master = self._pending_master or self._master
         if master is None:
-            raise keys.missing_key_error()
+            raise MissingKeyError(
+                f"the store {self.description} was opened without its master key",
+                hint="this needs the key: set AZCTX_KEY or AZCTX_KEY_FILE",
+            )
         return master
 
     def _unwrap(self, row: DataKeyRow) -> bytes:
@@ -263,8 +258,8 @@ class Log:
     def master_key_info(self) -> MasterKeyInfo:
         master = self._master
         if master is None:
-            return MasterKeyInfo(None, None, self._stored_key_id)
-        return MasterKeyInfo(master.source, master.path, self._stored_key_id)
+            return MasterKeyInfo(None, None, self._stored_key_id, self.description)
+        return MasterKeyInfo(master.source, master.path, self._stored_key_id, self.description)
 
     def new_data_key(self, kind: str, session: str | None = None) -> str:
         self._require_writing("new_data_key")
@@ -551,6 +546,7 @@ def open_log(
     create: bool = True,
     key_required: bool = True,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    environ: Environ | None = None,
 ) -> Log:
     """Open (and, with ``create``, make) the store at ``target``.
 
@@ -558,18 +554,19 @@ def open_log(
     the sqlite3 recorder; None is the default store (``azctx.store.paths``). With
     ``key_required=False`` no master key is loaded: only the chain can be read (``verify
     (chain_only=True)``, ``head``); a store that does not exist yet is still created
-    with a key, as always.
+    with a key, as always. ``environ`` (default ``os.environ``) is where the key and
+    path variables are read.
     """
     if target is None:
         from .paths import default_store
 
-        target = default_store()
+        target = default_store(environ)
     # The key is read first: a malformed or exposed key then stops us before the
     # store file is even created.
-    master = keys.load_master_key() if key_required else None
+    master = keys.load_master_key(environ) if key_required else None
     recorder = _recorder_for(target, create=create, lock_timeout=lock_timeout)
     try:
-        return _attach(recorder, master, create=create, key_required=key_required)
+        return _attach(recorder, master, environ, create=create, key_required=key_required)
     except BaseException:
         recorder.close()
         raise
@@ -595,12 +592,17 @@ def _check_revision(revision: str | None, description: str) -> None:
 
 
 def _attach(
-    recorder: Recorder, master: MasterKey | None, *, create: bool, key_required: bool
+    recorder: Recorder,
+    master: MasterKey | None,
+    environ: Environ | None,
+    *,
+    create: bool,
+    key_required: bool,
 ) -> Log:
     revision = recorder.schema_revision()
     _check_revision(revision, recorder.description)
     if revision == HEAD_REVISION:
-        return _open_current(recorder, master, key_required=key_required)
+        return _open_current(recorder, master, environ, key_required=key_required)
     if revision is None and not create:
         raise StoreUnavailableError(f"no azctx store at {recorder.description}")
     # New or behind: initialize or migrate under the write lock, re-checking what we saw,
@@ -611,17 +613,17 @@ def _attach(
         if revision != HEAD_REVISION:
             recorder.migrate()
         if revision is None:
-            master = _initialize(recorder, master)
-    return _open_current(recorder, master, key_required=key_required)
+            master = _initialize(recorder, master, environ)
+    return _open_current(recorder, master, environ, key_required=key_required)
 
 
-def _initialize(recorder: Recorder, master: MasterKey | None) -> MasterKey:
+def _initialize(recorder: Recorder, master: MasterKey | None, environ: Environ | None) -> MasterKey:
     """A new store: the master key (a key file is created only here), the key check and
     the log data key."""
     if master is None:
-        master = keys.load_master_key()
+        master = keys.load_master_key(environ)
     if master is None:
-        path, source = keys.key_file_location()
+        path, source = keys.key_file_location(environ)
         master = keys.create_key_file(path, source)
     log_key_id = f"log-{secrets.token_hex(8)}"
     wrapped = crypto.wrap(master.key, master.key_id, log_key_id, crypto.new_key())
@@ -632,7 +634,9 @@ def _initialize(recorder: Recorder, master: MasterKey | None) -> MasterKey:
     return master
 
 
-def _open_current(recorder: Recorder, master: MasterKey | None, *, key_required: bool) -> Log:
+def _open_current(
+    recorder: Recorder, master: MasterKey | None, environ: Environ | None, *, key_required: bool
+) -> Log:
     stored_id = recorder.get_meta(_META_MASTER_KEY_ID)
     log_key_id = recorder.get_meta(_META_LOG_KEY_ID)
     if stored_id is None or log_key_id is None:
@@ -641,9 +645,9 @@ def _open_current(recorder: Recorder, master: MasterKey | None, *, key_required:
         return Log(recorder, None, stored_id.decode(), log_key_id.decode())
     if master is None:
         # Another process may have created the store, and its key file, meanwhile.
-        master = keys.load_master_key()
+        master = keys.load_master_key(environ)
     if master is None:
-        raise keys.missing_key_error()
+        raise keys.missing_key_error(environ)
     _check_master(recorder, master, stored_id.decode())
     log = Log(recorder, master, stored_id.decode(), log_key_id.decode())
     log._log_key(log_key_id.decode(), None)

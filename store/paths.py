@@ -1,12 +1,14 @@
 """Where the store and the key file live by default.
 
 The only module that consults platformdirs, and only when no environment override says
-where to look, so the common case of an explicit path never imports it.
+where to look, so the common case of an explicit path never imports it. Every function
+reads ``environ`` (default: ``os.environ``), so a caller can pass its own environment.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 STORE_ENV = "AZCTX_STORE"
@@ -16,13 +18,16 @@ CONFIG_DIR_ENV = "AZCTX_CONFIG_DIR"
 APP_NAME = "azctx"
 
 
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
+Environ = Mapping[str, str]
+
+
+def _env_path(name: str, environ: Environ | None) -> Path | None:
+    value = (os.environ if environ is None else environ).get(name)
     return Path(value).expanduser() if value else None
 
 
-def data_dir() -> Path:
-    override = _env_path(DATA_DIR_ENV)
+def data_dir(environ: Environ | None = None) -> Path:
+    override = _env_path(DATA_DIR_ENV, environ)
     if override is not None:
         return override
     import platformdirs
@@ -30,8 +35,8 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
-def config_dir() -> Path:
-    override = _env_path(CONFIG_DIR_ENV)
+def config_dir(environ: Environ | None = None) -> Path:
+    override = _env_path(CONFIG_DIR_ENV, environ)
     if override is not None:
         return override
     import platformdirs
@@ -39,18 +44,18 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
-def default_store() -> str | Path:
+def default_store(environ: Environ | None = None) -> str | Path:
     """``$AZCTX_STORE`` (a path, or a URL when it contains ``://``), else
     ``store.db`` in the user data directory."""
-    value = os.environ.get(STORE_ENV)
+    value = (os.environ if environ is None else environ).get(STORE_ENV)
     if value:
         return value if "://" in value else Path(value).expanduser()
-    return data_dir() / "store.db"
+    return data_dir(environ) / "store.db"
 
 
-def default_key_file() -> Path:
+def default_key_file(environ: Environ | None = None) -> Path:
     """``$AZCTX_KEY_FILE``, else ``master.key`` in the user config directory."""
-    return _env_path(KEY_FILE_ENV) or config_dir() / "master.key"
+    return _env_path(KEY_FILE_ENV, environ) or config_dir(environ) / "master.key"
 
 
 def ensure_private_dir(path: Path) -> None:

@@ -10,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from azctx.events import BadInput, Refused
 from azctx.store import (
     InsecureKeyFileError,
     MalformedKeyError,
     MissingKeyError,
+    WrongKeyError,
     keys,
     open_log,
     paths,
@@ -187,3 +189,65 @@ def test_platformdirs_only_without_overrides(tmp_path: Path) -> None:
     env["HOME"] = str(tmp_path)  # platformdirs answers, but nothing is created
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env)
     assert result.stdout.strip() == "True", result.stderr
+
+
+def test_an_explicit_environment_is_used(tmp_path: Path) -> None:
+    environ = {
+        "AZCTX_DATA_DIR": str(tmp_path / "d"),
+        "AZCTX_CONFIG_DIR": str(tmp_path / "c"),
+    }
+    with open_log(environ=environ) as log:
+        info = log.master_key_info()
+    assert info.store == str(tmp_path / "d" / "store.db")
+    assert info.path == tmp_path / "c" / "master.key"
+    with pytest.raises(MissingKeyError):
+        open_log(tmp_path / "d" / "store.db")  # os.environ points elsewhere
+    key = _b64(keys.generate_key())
+    with pytest.raises(WrongKeyError):
+        open_log(environ={**environ, "AZCTX_KEY": key})
+
+
+def test_rotation_replaces_the_key_file_only_on_commit(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with open_log(path) as log:
+        info = log.master_key_info()
+        assert info.path is not None
+        old_text = info.path.read_text()
+        rotation = keys.prepare_rotation(info)
+        assert info.path.read_text() == old_text  # nothing replaced yet
+        assert stat.S_IMODE(rotation.temp.stat().st_mode) == 0o600
+        with log.write():
+            new_id = log.rotate_master_key(rotation.key)
+        rotation.commit()
+    assert not rotation.temp.exists()
+    master = keys.read_key_file(info.path)
+    assert master is not None and master.key_id == new_id
+    open_log(path).close()  # the key file opens the rotated store
+
+
+def test_an_abandoned_rotation_leaves_the_old_key(tmp_path: Path) -> None:
+    with open_log(tmp_path / "store.db") as log:
+        info = log.master_key_info()
+    assert info.path is not None
+    before = info.path.read_bytes()
+    rotation = keys.prepare_rotation(info)
+    rotation.abandon()
+    assert info.path.read_bytes() == before
+    assert sorted(p.name for p in info.path.parent.iterdir()) == ["master.key"]
+
+
+def test_rotation_from_an_env_key_needs_a_new_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AZCTX_KEY", _b64(keys.generate_key()))
+    with open_log(tmp_path / "store.db") as log:
+        info = log.master_key_info()
+    with pytest.raises(BadInput):
+        keys.prepare_rotation(info)
+    taken = tmp_path / "taken.key"
+    taken.write_text("x")
+    with pytest.raises(Refused):
+        keys.prepare_rotation(info, taken)
+    rotation = keys.prepare_rotation(info, tmp_path / "new" / "next.key")
+    rotation.commit()
+    assert stat.S_IMODE((tmp_path / "new" / "next.key").stat().st_mode) == 0o600
