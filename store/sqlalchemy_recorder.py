@@ -14,6 +14,7 @@ table's dead tuples until the database vacuums it.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -224,8 +225,19 @@ class SqlAlchemyRecorder:
     def after_shred(self) -> None:
         if self._dialect != "sqlite":
             return
+        # On the raw driver connection: outside any transaction, so the checkpoint can
+        # truncate the WAL (see SqliteRecorder.after_shred).
         with self._errors(), self._engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            for _ in range(20):
+                cursor = raw.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                row = cursor.fetchone()
+                cursor.close()
+                if row is None or not row[0]:
+                    return
+                time.sleep(0.05)
 
     # -- schema -----------------------------------------------------------------------
 
