@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-
 from azctx.events import BadInput, ConfirmationNeeded, Refused
 
 from . import render
@@ -21,12 +20,12 @@ if TYPE_CHECKING:
     from azctx.store.context_store import ContextStore, OperationResult
 
 
-class Scope(str, Enum):
+class Scope(StrEnum):
     user = "user"
     process = "process"
 
 
-class Shell(str, Enum):
+class Shell(StrEnum):
     bash = "bash"
     zsh = "zsh"
     sh = "sh"
@@ -34,7 +33,7 @@ class Shell(str, Enum):
     pwsh = "pwsh"
 
 
-class AccountTypeOpt(str, Enum):
+class AccountTypeOpt(StrEnum):
     user = "user"
     service_principal = "service-principal"
     managed_identity = "managed-identity"
@@ -282,7 +281,9 @@ def current(ctx: typer.Context) -> None:
 def select(ctx: typer.Context, name: NameArg, scope: ScopeOpt = None) -> None:
     """Make NAME the default; `select -` goes back to the previous one."""
     store = _store(ctx)
-    result = store.select_previous(_scope(scope)) if name == "-" else store.select(name, _scope(scope))
+    result = (
+        store.select_previous(_scope(scope)) if name == "-" else store.select(name, _scope(scope))
+    )
     _done(result)
 
 
@@ -296,7 +297,9 @@ def rename(
 ) -> None:
     """Rename a context; the default follows."""
     store = _store(ctx)
-    _done(_confirmed(lambda f: store.rename(old, new, force=f, scope=_scope(scope)), force, "--force"))
+    _done(
+        _confirmed(lambda f: store.rename(old, new, force=f, scope=_scope(scope)), force, "--force")
+    )
 
 
 @app.command()
@@ -467,3 +470,62 @@ def key_rotate(
 ) -> None:
     """Make a new master key and rewrap the data keys with it."""
     _done(_store(ctx).rotate_key(None if new_key_file is None else str(new_key_file)))
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="AzureRmContext.json (or azureProfile.json).")],
+    from_az_cli: Annotated[
+        bool, typer.Option("--from-az-cli", help="FILE is the Azure CLI's azureProfile.json.")
+    ] = False,
+    rename_invalid: Annotated[
+        bool,
+        typer.Option("--rename-invalid", help="Give invalid names the default name instead."),
+    ] = False,
+    scope: ScopeOpt = None,
+) -> None:
+    """Import contexts as one operation (same names replaced, others kept)."""
+    result = _store(ctx).import_file(
+        file, from_az_cli=from_az_cli, scope=_scope(scope), rename_invalid=rename_invalid
+    )
+    _done(result)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="Where to write AzureRmContext.json.")],
+    context: Annotated[
+        str | None,
+        typer.Option("--context", autocompletion=_complete_names, help="Only this context."),
+    ] = None,
+    include_secrets: Annotated[
+        bool, typer.Option("--include-secrets", help="Write secrets too (file mode 0600).")
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write the view as Az PowerShell's AzureRmContext.json (Save-AzContext)."""
+    summary = _store(ctx).export(
+        file, context=context, include_secrets=include_secrets, force=force
+    )
+    typer.echo(summary)
+
+
+@app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
+def run(
+    ctx: typer.Context,
+    command: Annotated[list[str], typer.Argument(help="CMD [ARG...] (after --).")],
+    context: Annotated[
+        str | None,
+        typer.Option("--context", autocompletion=_complete_names, help="Default: the default."),
+    ] = None,
+) -> None:
+    """Run CMD with the context's AZURE_* variables in its environment."""
+    from .child import run_child
+
+    prepared = _store(ctx).environment_for(context)
+    for note in prepared.notes:
+        typer.echo(note, err=True)
+    _store(ctx).close()
+    raise typer.Exit(run_child(command, prepared.variables))

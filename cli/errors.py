@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import typer
-from typer.core import TyperGroup
-
 from azctx.events import AzctxError
+from typer.core import TyperGroup
 
 EXIT_USAGE = 2
 EXIT_STORE = 3
@@ -66,7 +65,7 @@ class AzctxGroup(TyperGroup):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
-        except Exception as exc:  # noqa: BLE001 - last line of defence, never a traceback
+        except Exception as exc:
             fail(
                 f"internal error ({type(exc).__name__}); nothing was changed",
                 "please report this with the command you ran",
