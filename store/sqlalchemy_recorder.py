@@ -3,12 +3,14 @@
 
 Writes are serialized like the sqlite3 recorder's: on SQLite every write transaction
 starts with ``BEGIN IMMEDIATE``; on PostgreSQL it takes a transaction-scoped advisory
-lock first (``pg_advisory_xact_lock``), bounded by ``lock_timeout``. Reads outside a
-write transaction each use a short transaction of their own.
+lock first (``pg_advisory_xact_lock``), bounded by ``lock_timeout``. The advisory lock is
+named after the schema the tables live in (``current_schema()``), so stores in different
+schemas of one database do not wait for each other. Reads outside a write transaction
+each use a short transaction of their own.
 
 Server databases: give azctx a database (or a schema, through ``search_path``) of its
 own; the tables have plain names. On PostgreSQL a destroyed key's row stays in the
-table's dead tuples until the database vacuums it.
+table's dead tuples until the database vacuums it (and in the server's WAL and backups).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from sqlalchemy import (
     delete,
     event,
     exists,
-    func,
     inspect,
     select,
     text,
@@ -42,9 +43,22 @@ from .recorder import DataKeyRow, LogRow, SnapshotRow
 from .sqlite_recorder import DEFAULT_LOCK_TIMEOUT
 
 _WRITE_OPTION = "azctx_write"
-# An arbitrary constant naming azctx's write lock among PostgreSQL advisory locks.
-_PG_LOCK_ID = 0x617A637478  # "azctx"
+# An arbitrary constant naming azctx's write locks among PostgreSQL advisory locks (the
+# first key of the two-key form; the second is the hash of the store's schema).
+PG_LOCK_NAMESPACE = 0x617A6374  # "azct"
+# The write lock of the store in the session's current schema; coalesce because a strict
+# function given NULL (no schema on the search_path) would silently take no lock at all.
+PG_LOCK_SQL = "SELECT pg_advisory_xact_lock(:namespace, hashtext(coalesce(current_schema(), '')))"
 _MAX_SEQ = 2**63 - 1
+
+# libpq's words for a login the server refused (no SQLSTATE reaches the client then).
+_LOGIN_REFUSED = (
+    "authentication failed",
+    "no password supplied",
+    "no pg_hba.conf entry",
+    "not permitted to log in",
+    'role "',
+)
 
 _log = schema.log
 _keys = schema.data_keys
@@ -133,18 +147,47 @@ class SqlAlchemyRecorder:
             if isinstance(orig, sqlite3.Error):
                 return sqlite_file.translate(orig, self._description)
         state = getattr(orig, "sqlstate", None) or ""
-        if state in ("55P03", "40P01", "40001", "57014"):
-            # lock_not_available, deadlock, serialization failure, statement timeout
+        lines = str(orig if orig is not None else exc).strip().splitlines()
+        detail = lines[0] if lines else type(exc).__name__
+        if state in ("55P03", "40P01", "40001"):
+            # lock_not_available, deadlock, serialization failure
             return StoreLockedError(
                 f"the store {self._description} is locked by another writer",
                 hint="another azctx command is writing; try again",
+            )
+        if state == "57014":
+            return StoreUnavailableError(
+                f"the database {self._description} cancelled a statement: {detail}",
+                hint="the server is slow or a table is locked by another client; try again,"
+                " or raise statement_timeout for azctx",
+            )
+        if state == "42501":
+            return StoreUnavailableError(
+                f"the database {self._description} refused access: {detail}",
+                hint="grant azctx's role USAGE and CREATE on its schema and rights on its tables",
             )
         if state.startswith("42") or state.startswith("23"):
             return CorruptStoreError(
                 f"the database {self._description} does not hold an intact azctx store ({orig})"
             )
-        lines = str(orig if orig is not None else exc).strip().splitlines()
-        detail = lines[0] if lines else type(exc).__name__
+        return self._unavailable(exc, state, detail)
+
+    def _unavailable(self, exc: SQLAlchemyError, state: str, detail: str) -> StoreError:
+        # Connection failures carry no SQLSTATE (libpq reports them before any server
+        # message), so a refused login is recognised by libpq's wording.
+        if state.startswith("28") or any(marker in detail for marker in _LOGIN_REFUSED):
+            return StoreUnavailableError(
+                f"the database {self._description} refused the login: {detail}",
+                hint="check the user and password in the URL (or PGPASSWORD, ~/.pgpass)"
+                " and that the server lets this user in",
+            )
+        lost = getattr(exc, "connection_invalidated", False) or state[:2] in ("08", "57")
+        if lost and self._write_conn is not None:
+            return StoreUnavailableError(
+                f"lost the connection to the database {self._description}: {detail}",
+                hint="the operation was rolled back unless 'azctx history' shows it;"
+                " run the command again",
+            )
         return StoreUnavailableError(
             f"cannot use the database {self._description}: {detail}",
             hint="check that the database server is running and reachable",
@@ -220,7 +263,7 @@ class SqlAlchemyRecorder:
         if self._dialect == "postgresql":
             timeout_ms = int(self.lock_timeout * 1000)
             conn.execute(text(f"SET LOCAL lock_timeout = {timeout_ms}"))
-            conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_ID)))
+            conn.execute(text(PG_LOCK_SQL), {"namespace": PG_LOCK_NAMESPACE})
 
     def after_shred(self) -> None:
         if self._dialect != "sqlite":
