@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+
+from azctx.events import BadInput
 
 from . import crypto, keys
 from .errors import (
@@ -49,6 +52,8 @@ from .recorder import DataKeyRow, LogRow, Recorder, SnapshotRow
 from .sqlite_recorder import DEFAULT_LOCK_TIMEOUT
 
 ZERO_HASH = bytes(32)
+LOCK_TIMEOUT_ENV = "AZCTX_LOCK_TIMEOUT"
+MAX_LOCK_TIMEOUT = 3600.0
 SECRET_KINDS = ("account", "session")
 
 _PAGE = 256
@@ -472,32 +477,42 @@ class Log:
     # -- snapshots ------------------------------------------------------------------------
 
     def latest_snapshot(self, version: int, upto: int | None = None) -> Snapshot | None:
-        """The newest readable snapshot of ``version`` at or before ``upto``.
+        """The newest snapshot of ``version`` at or before ``upto``.
 
-        A snapshot is a cache: one that fails to open is passed over (the log can always
-        rebuild the state). The log row it is bound to must be intact, though."""
-        bound = upto
+        A snapshot that fails to open is tampering, not a cache miss: passing over it
+        would let anyone with write access roll the cache back unnoticed. Only a
+        deleted snapshot goes unnoticed, and that merely costs a longer replay."""
+        page = self._recorder.snapshot_page(version, upto, 1)
+        return self._open_snapshot(page[0]) if page else None
+
+    def snapshots(self, version: int) -> Iterator[Snapshot]:
+        """Every snapshot of ``version``, newest first, each opened and checked."""
+        bound = None
         while True:
             page = self._recorder.snapshot_page(version, bound, _SNAPSHOT_PAGE)
             for row in page:
-                snapshot = self._open_snapshot(row)
-                if snapshot is not None:
-                    return snapshot
+                yield self._open_snapshot(row)
             if len(page) < _SNAPSHOT_PAGE:
-                return None
+                return
             bound = page[-1].seq - 1
 
-    def _open_snapshot(self, row: SnapshotRow) -> Snapshot | None:
+    def _open_snapshot(self, row: SnapshotRow) -> Snapshot:
         log_row = self._recorder.log_row(row.seq)
         if log_row is None:
-            return None
+            # Snapshots are only saved for rows that exist: the log was cut short.
+            raise TamperedError(
+                f"the snapshot of operation {row.seq} has no log row: log rows are missing",
+                row.seq,
+            )
         self._check_row(log_row)
         try:
             key = self._log_key(row.key_id, None)
             aad = _snapshot_aad(row.seq, row.version, log_row.hash)
             payload = crypto.decrypt(key, row.nonce, row.ciphertext, aad)
         except (crypto.CryptoError, TamperedError):
-            return None
+            raise TamperedError(
+                f"the snapshot of operation {row.seq} fails its authentication check", row.seq
+            ) from None
         return Snapshot(row.seq, row.version, payload)
 
     def save_snapshot(self, seq: int, version: int, payload: bytes) -> None:
@@ -545,7 +560,7 @@ def open_log(
     *,
     create: bool = True,
     key_required: bool = True,
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    lock_timeout: float | None = None,
     environ: Environ | None = None,
 ) -> Log:
     """Open (and, with ``create``, make) the store at ``target``.
@@ -555,7 +570,8 @@ def open_log(
     ``key_required=False`` no master key is loaded: only the chain can be read (``verify
     (chain_only=True)``, ``head``); a store that does not exist yet is still created
     with a key, as always. ``environ`` (default ``os.environ``) is where the key and
-    path variables are read.
+    path variables are read. ``lock_timeout`` (seconds to wait for another writer's
+    lock) defaults to ``$AZCTX_LOCK_TIMEOUT``, else ``DEFAULT_LOCK_TIMEOUT``.
     """
     if target is None:
         from .paths import default_store
@@ -564,12 +580,32 @@ def open_log(
     # The key is read first: a malformed or exposed key then stops us before the
     # store file is even created.
     master = keys.load_master_key(environ) if key_required else None
+    if lock_timeout is None:
+        lock_timeout = _lock_timeout(environ)
     recorder = _recorder_for(target, create=create, lock_timeout=lock_timeout)
     try:
         return _attach(recorder, master, environ, create=create, key_required=key_required)
     except BaseException:
         recorder.close()
         raise
+
+
+def _lock_timeout(environ: Environ | None) -> float:
+    """``$AZCTX_LOCK_TIMEOUT`` in seconds (a positive number), else the default."""
+    raw = (os.environ if environ is None else environ).get(LOCK_TIMEOUT_ENV)
+    if raw is None or not raw.strip():
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_LOCK_TIMEOUT:
+        raise BadInput(
+            f"{LOCK_TIMEOUT_ENV} must be a number of seconds, more than 0 and at most "
+            f"{MAX_LOCK_TIMEOUT:g}, not {raw!r}"[:300],
+            hint=f"unset {LOCK_TIMEOUT_ENV} or fix it",
+        )
+    return value
 
 
 def _recorder_for(target: str | Path, *, create: bool, lock_timeout: float) -> Recorder:
