@@ -281,8 +281,12 @@ class ContextStore:
         """Add a context (and the account's credential when given) and select it."""
         for label, value in (("--account", account), ("--tenant", tenant)):
             _require_text(label, value)
-        if subscription is not None:
-            _require_text("--subscription", subscription)
+        for label, optional in (
+            ("--subscription", subscription),
+            ("--subscription-name", subscription_name),
+        ):
+            if optional is not None:
+                _require_text(label, optional)
         if certificate is not None:
             certificate = str(Path(certificate).expanduser().absolute())
 
