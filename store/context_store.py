@@ -196,12 +196,15 @@ class ContextStore:
         return replay(state, self._decoded(log, state.seq, upto)), base
 
     # ------------------------------------------------------------------ writes
-    def _write(self, decider: Decider) -> tuple[int, Event, tuple[str, ...]]:
+    def _write(
+        self, decider: Decider, *, ending: str | None = None
+    ) -> tuple[int, Event, tuple[str, ...]]:
+        """``ending``: the session this operation ends, which it expires itself."""
         log = self._open()
         caller = self._caller()
         with log.write():
             state, base = self._load(log)
-            state = self._expire_sessions(log, state, caller)
+            state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
             seq, state = self._append(log, state, decision.event)
             if seq - base >= SNAPSHOT_EVERY:
@@ -220,10 +223,14 @@ class ContextStore:
             log.destroy_data_keys(event.shredded)
         return entry.seq, evolve(state, entry.seq, event)
 
-    def _expire_sessions(self, log: Log, state: State, caller: Caller) -> State:
-        """Sessions past their ttl end now (noticed on the next write): their keys go."""
+    def _expire_sessions(
+        self, log: Log, state: State, caller: Caller, keep: str | None = None
+    ) -> State:
+        """Sessions past their ttl end now (noticed on the next write): their keys go.
+        ``keep`` is left to the operation, so that ``session end`` of an expired
+        session ends it instead of being refused as already ended."""
         for sid, info in list(state.sessions.items()):
-            if info.ended or info.expires > caller.time:
+            if info.ended or info.expires > caller.time or sid == keep:
                 continue
             decision = d.decide_session_end(
                 state,
@@ -422,7 +429,7 @@ class ContextStore:
                 reason="ended",
             )
 
-        outcome = self._write(decider)
+        outcome = self._write(decider, ending=self._environ.get("AZCTX_SESSION") or None)
         return self._result(
             outcome, f"session {outcome[1].session} ended; its secrets are destroyed"
         )
