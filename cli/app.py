@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from azctx.events import BadInput, ConfirmationNeeded, Refused
+from azctx.events import BadInput, ConfirmationNeeded, Refused, name_problem
 
 from . import render
 from .errors import AzctxGroup
@@ -61,10 +61,25 @@ def _store(ctx: typer.Context) -> ContextStore:
     if store is None:
         from azctx.store.context_store import ContextStore
 
-        store = ContextStore(obj.get("target"))
+        store = ContextStore(obj.get("target"), on_warning=_warn)
         obj["store"] = store
         ctx.call_on_close(store.close)
     return store
+
+
+def _warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def _checked_name(value: str | None) -> str | None:
+    """SPEC §1: an invalid name is bad input (exit 2), also where it is only looked up."""
+    if value is None:
+        return None
+    problem = name_problem(value)
+    if problem is not None:
+        shown = value if len(value) <= 60 else value[:60] + "..."
+        raise BadInput(f"invalid context name {shown!r}: {problem}")
+    return value
 
 
 def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -141,14 +156,17 @@ def _ask_first(question: str, yes: bool) -> None:
         return
     if not _stdin_is_tty():
         raise Refused(
-            f"{question.rstrip('?')} needs confirmation",
+            f"this would {question[:1].lower()}{question[1:].rstrip('?')}; it needs confirmation",
             hint="pass --yes to do it without a question",
         )
     if not typer.confirm(question, default=False):
         raise Refused("cancelled; nothing was changed")
 
 
-NameArg = Annotated[str, typer.Argument(autocompletion=_complete_names, show_default=False)]
+NameArg = Annotated[
+    str,
+    typer.Argument(autocompletion=_complete_names, callback=_checked_name, show_default=False),
+]
 ScopeOpt = Annotated[
     Scope | None, typer.Option("--scope", help="user or process (default: by autosave).")
 ]
@@ -255,7 +273,8 @@ def list_(
 def show(
     ctx: typer.Context,
     name: Annotated[
-        str | None, typer.Argument(autocompletion=_complete_names, show_default=False)
+        str | None,
+        typer.Argument(autocompletion=_complete_names, callback=_checked_name, show_default=False),
     ] = None,
     json_: JsonOpt = False,
     at: AtOpt = None,
@@ -291,7 +310,7 @@ def select(ctx: typer.Context, name: NameArg, scope: ScopeOpt = None) -> None:
 def rename(
     ctx: typer.Context,
     old: NameArg,
-    new: Annotated[str, typer.Argument(show_default=False)],
+    new: Annotated[str, typer.Argument(callback=_checked_name, show_default=False)],
     force: Annotated[bool, typer.Option("--force", help="Replace an existing NEW.")] = False,
     scope: ScopeOpt = None,
 ) -> None:
@@ -368,7 +387,13 @@ def history(
     json_: JsonOpt = False,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most N.")] = None,
     context: Annotated[
-        str | None, typer.Option("--context", help="Only operations on this context.")
+        str | None,
+        typer.Option(
+            "--context",
+            callback=_checked_name,
+            autocompletion=_complete_names,
+            help="Only operations on this context.",
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="From operation N or an ISO-8601 time on.")

@@ -11,6 +11,8 @@ import typer
 from azctx.events import AzctxError
 from typer.core import TyperGroup
 
+from .render import printable
+
 EXIT_USAGE = 2
 EXIT_STORE = 3
 EXIT_INTERRUPTED = 130
@@ -18,10 +20,10 @@ EXIT_INTERRUPTED = 130
 
 def fail(message: str, hint: str | None, code: int) -> None:
     """Print one ``error:`` line (and a ``hint:`` line) on stderr and exit."""
-    first = " ".join(message.split()) or "failed"
+    first = printable(" ".join(message.split())) or "failed"
     sys.stderr.write(f"error: {first}\n")
     if hint:
-        sys.stderr.write(f"hint: {' '.join(hint.split())}\n")
+        sys.stderr.write(f"hint: {printable(' '.join(hint.split()))}\n")
     sys.stderr.flush()
     sys.exit(code)
 

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from azctx.projections.history import HistoryRow
 from azctx.projections.view import ViewContext
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes: a value from the store (or
+    from an imported file) must not move the cursor, recolour or clear the terminal."""
+    if not any(unicodedata.category(ch) == "Cc" for ch in text):
+        return text
+    return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
 def context_json(item: ViewContext) -> dict[str, Any]:
@@ -62,7 +71,7 @@ def emit_json(document: Any, out: TextIO | None = None) -> None:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """Left-aligned columns separated by two spaces; the last column is not padded."""
-    body = [list(headers), *[list(r) for r in rows]]
+    body = [list(headers), *[[printable(c) for c in r] for r in rows]]
     widths = [max(len(r[i]) for r in body) for i in range(len(headers))]
     lines = []
     for r in body:
@@ -102,7 +111,7 @@ def context_detail(item: ViewContext) -> str:
         ("Scope", item.scope),
         ("Credential", item.credential),
     )
-    return "\n".join(f"{k + ':':<19}{v}" for k, v in fields)
+    return "\n".join(f"{k + ':':<19}{printable(v)}".rstrip() for k, v in fields)
 
 
 def history_rows(rows: Sequence[HistoryRow]) -> str:
