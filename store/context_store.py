@@ -18,10 +18,12 @@ from typing import Any
 
 from azctx.events import (
     USER,
+    AccountDisconnected,
     Actor,
     BadInput,
     ConfirmationNeeded,
     Credential,
+    CredentialChange,
     Environment,
     Event,
     Refused,
@@ -369,7 +371,11 @@ class ContextStore:
     def disconnect(
         self, account: str | None = None, *, scope: str | None = None
     ) -> OperationResult:
-        outcome = self._write(lambda _l, s, c: d.decide_disconnect(s, c, account, scope))
+        def decider(log: Log, state: State, caller: Caller) -> d.Decision:
+            decision = d.decide_disconnect(state, caller, account, scope)
+            return self._shred_undone_keys(log, state, decision)
+
+        outcome = self._write(decider)
         event = outcome[1]
         removed = len([ch for ch in event.changes if ch.type == "context" and ch.after is None])
         who = getattr(event, "account", account)
@@ -378,8 +384,38 @@ class ContextStore:
         )
 
     def clear(self, *, scope: str | None = None) -> OperationResult:
-        outcome = self._write(lambda _l, s, c: d.decide_clear(s, c, scope))
+        outcome = self._write(
+            lambda log, s, c: self._shred_undone_keys(log, s, d.decide_clear(s, c, scope))
+        )
         return self._result(outcome, f"cleared the {outcome[1].scope} scope")
+
+    @staticmethod
+    def _shred_undone_keys(log: Log, state: State, decision: d.Decision) -> d.Decision:
+        """Add to a disconnect (its account) or a clear (every account) the data keys of
+        credentials that an undo took out of the scope (an undone add or import): the
+        state forgot them, but the log still holds secrets sealed under them. Only undos
+        leave such keys behind: every other operation that drops a credential destroys
+        its key, and a new secret reuses the account's live key."""
+        event = decision.event
+        target = USER if event.scope == USER else event.session
+        wanted = account_key(event.account) if isinstance(event, AccountDisconnected) else None
+        found: list[str] = []
+        for entry in log.entries():
+            if entry.kind != "undo":
+                continue
+            for change in decode(entry.payload).changes:
+                if (
+                    isinstance(change, CredentialChange)
+                    and change.scope == target
+                    and (wanted is None or change.key == wanted)
+                ):
+                    found += [c.key_id for c in (change.before, change.after) if c]
+        gone = state.shredded | set(event.shredded)
+        extra = tuple(k for k in dict.fromkeys(found) if k not in gone and log.key_exists(k))
+        if not extra:
+            return decision
+        shredded = (*event.shredded, *extra)
+        return d.Decision(event.model_copy(update={"shredded": shredded}), decision.notes)
 
     def set_autosave(self, enabled: bool, *, scope: str | None = None) -> OperationResult:
         outcome = self._write(lambda _l, s, c: d.decide_autosave(s, c, enabled, scope))
