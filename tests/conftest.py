@@ -43,3 +43,16 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def azctx_env(tmp_path: Path) -> dict[str, str]:
+    """Variables that give azctx a store and key file of this test's own, for
+    CliRunner's ``env=`` or a copied environment of a subprocess (store and key in
+    folders that do not exist yet: azctx creates them)."""
+    return {
+        "AZCTX_STORE": str(tmp_path / "store" / "store.db"),
+        "AZCTX_KEY_FILE": str(tmp_path / "keys" / "master.key"),
+        "AZCTX_DATA_DIR": str(tmp_path / "azctx-data"),
+        "AZCTX_CONFIG_DIR": str(tmp_path / "azctx-config"),
+    }
