@@ -46,6 +46,7 @@ from azctx.projections.view import (
     view,
 )
 
+from .errors import TamperedError
 from .log import Log, VerifyReport, open_log
 from .when import When, parse_bool_env, parse_ttl, parse_when
 
@@ -191,11 +192,23 @@ class ContextStore:
             yield entry.seq, decode(entry.payload)
 
     def _load(self, log: Log, upto: int | None = None) -> tuple[State, int]:
-        """The state after ``upto`` (default: the head), and the seq of its snapshot."""
+        """The state after ``upto`` (default: the head), and the seq of its snapshot.
+
+        The whole chain is checked first, up to the head whatever ``upto`` is: a
+        snapshot spares decrypting and replaying the rows before it, but no command may
+        act on a log that was tampered with anywhere."""
+        self._check(log)
         snapshot = log.latest_snapshot(PROJECTION_VERSION, upto)
         state = State.empty() if snapshot is None else State.model_validate_json(snapshot.payload)
         base = state.seq
         return replay(state, self._decoded(log, state.seq, upto)), base
+
+    @staticmethod
+    def _check(log: Log) -> None:
+        """Refuse a tampered store: the whole hash chain (no decryption needed) and the
+        newest snapshot, which a rolled-back or foreign copy would fail to open."""
+        log.verify(chain_only=True)
+        log.latest_snapshot(PROJECTION_VERSION)
 
     # ------------------------------------------------------------------ writes
     def _write(
@@ -586,6 +599,7 @@ class ContextStore:
             if when.seq is not None:
                 after_seq = self._resolve(log, when)
             after_time = when.time
+        self._check(log)
         entries = list(self._decoded(log, 0))
         undone = undone_by(entries)
         return history_rows(
@@ -674,7 +688,22 @@ class ContextStore:
         if chain_only:
             with open_log(self._target, environ=self._environ, key_required=False) as log:
                 return log.verify(chain_only=True)
-        return self._open().verify(chain_only=False)
+        log = self._open()
+        report = log.verify(chain_only=False)
+        self._verify_snapshots(log)
+        return report
+
+    def _verify_snapshots(self, log: Log) -> None:
+        """Each snapshot opens and holds exactly the state a replay gives at its seq."""
+        saved = sorted(log.snapshots(PROJECTION_VERSION), key=lambda s: s.seq)
+        state = State.empty()
+        for snapshot in saved:
+            state = replay(state, self._decoded(log, state.seq, snapshot.seq))
+            if State.model_validate_json(snapshot.payload) != state:
+                raise TamperedError(
+                    f"the snapshot of operation {snapshot.seq} does not match the log",
+                    snapshot.seq,
+                )
 
     def session_status(self) -> SessionStatus:
         caller = self._caller()

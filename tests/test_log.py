@@ -283,13 +283,17 @@ class LogContract:
             log.save_snapshot(6, 1, b"inside a write")
         assert log.latest_snapshot(1) is not None
 
-    def test_a_damaged_snapshot_is_passed_over(self, log: Log, backend: Backend) -> None:
+    def test_a_damaged_snapshot_is_tampering(self, log: Log, backend: Backend) -> None:
+        # Passing over it would let a rolled-back cache go unnoticed.
         _append(log, 4)
         log.save_snapshot(2, 1, b"good")
         log.save_snapshot(4, 1, b"damaged")
         backend.execute("UPDATE snapshots SET seq = 3 WHERE seq = 4")
-        snapshot = log.latest_snapshot(1)
-        assert snapshot is not None and snapshot.payload == b"good"
+        with pytest.raises(TamperedError, match="snapshot of operation 3") as caught:
+            log.latest_snapshot(1)
+        assert caught.value.seq == 3
+        older = log.latest_snapshot(1, upto=2)
+        assert older is not None and older.payload == b"good"
 
     def test_secrets_and_shredding(self, log: Log) -> None:
         with log.write():
