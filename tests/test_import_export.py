@@ -16,8 +16,7 @@ import pytest
 from azctx.cli.app import app
 from azctx.projections.interop import MAX_IMPORT_BYTES, parse_az_powershell
 from azctx.store.context_store import ContextStore
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 
 def _interop_dir() -> Path | None:
@@ -271,6 +270,11 @@ def test_az_cli_profile_maps_default_and_account_types(azctx: Azctx) -> None:
 INVALID_NAME = "bad\u0007name"
 
 
+def _utf16(path: Path, text: str) -> str:
+    path.write_bytes(text.encode("utf-16"))
+    return str(path)
+
+
 def _bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
     """label -> import arguments for each kind of file import must refuse."""
     directory = tmp_path / "a-directory"
@@ -299,6 +303,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
             "--from-az-cli",
             write(tmp_path / "cs.json", '{"subscriptions": {"id": "1"}}'),
         ],
+        "not-utf8": ["import", _utf16(tmp_path / "u16.json", az_file({"x": az_context("a")}))],
         "missing": ["import", str(tmp_path / "no-such-file.json")],
         "directory": ["import", str(directory)],
         "too-large": ["import", str(huge)],
@@ -321,6 +326,7 @@ BAD_LABELS = [
     "account-type-unknown",
     "tenant-missing",
     "cli-subscriptions-not-list",
+    "not-utf8",
     "missing",
     "directory",
     "too-large",
@@ -501,6 +507,12 @@ def test_imported_certificate_credential(azctx: Azctx, tmp_path: Path) -> None:
     assert variables["AZURE_CLIENT_CERTIFICATE_PATH"] == certificate
     assert variables["AZURE_CLIENT_CERTIFICATE_PASSWORD"] == password
     assert "AZURE_CLIENT_SECRET" not in variables
+
+    exported = tmp_path / "with-certificate.json"
+    azctx.ok("export", "--include-secrets", "--context", "sp-ctx", str(exported))
+    [credential] = parse_az_powershell(exported.read_text()).secrets
+    assert (credential.kind, credential.certificate_path) == ("certificate", certificate)
+    assert credential.secret == password
 
 
 # ---------------------------------------------------------------- export
