@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -82,6 +83,24 @@ def _checked_name(value: str | None) -> str | None:
     return value
 
 
+MAX_TEXT = 1024
+
+
+def _checked_text(param: typer.CallbackParam, value: str | None) -> str | None:
+    """An empty, over-long or control-character value is bad input (exit 2), found
+    before any question is asked or the store is opened."""
+    if value is None:
+        return None
+    label = param.opts[0] if param.param_type_name == "option" else str(param.name).upper()
+    if not value.strip():
+        raise BadInput(f"{label} cannot be empty")
+    if len(value) > MAX_TEXT:
+        raise BadInput(f"{label} is at most {MAX_TEXT} characters (got {len(value)})")
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise BadInput(f"{label} cannot contain control characters")
+    return value
+
+
 def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
     """Context names for shell completion; silent on any failure."""
     try:
@@ -120,6 +139,8 @@ def main_options(
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
+    if store is not None and not store.strip():
+        raise BadInput("--store cannot be empty", hint="unset AZCTX_STORE or give a path")
     ctx.ensure_object(dict)["target"] = store
 
 
@@ -225,7 +246,12 @@ def add(
     ] = None,
     certificate: Annotated[
         Path | None,
-        typer.Option("--certificate", help="Certificate path (its password as the secret)."),
+        typer.Option(
+            "--certificate",
+            exists=True,
+            dir_okay=False,
+            help="Certificate file (its password as the secret).",
+        ),
     ] = None,
     scope: ScopeOpt = None,
     no_select: Annotated[bool, typer.Option("--no-select", help="Keep the default.")] = False,
@@ -337,7 +363,8 @@ def remove(
 def disconnect(
     ctx: typer.Context,
     account: Annotated[
-        str | None, typer.Argument(help="Default: the default context's account.")
+        str | None,
+        typer.Argument(callback=_checked_text, help="Default: the default context's account."),
     ] = None,
     scope: ScopeOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
@@ -490,11 +517,14 @@ def key_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def key_rotate(
     ctx: typer.Context,
     new_key_file: Annotated[
-        Path | None, typer.Option("--new-key-file", help="Write the new key here (0600).")
+        str | None,
+        typer.Option(
+            "--new-key-file", callback=_checked_text, help="Write the new key here (0600)."
+        ),
     ] = None,
 ) -> None:
     """Make a new master key and rewrap the data keys with it."""
-    _done(_store(ctx).rotate_key(None if new_key_file is None else str(new_key_file)))
+    _done(_store(ctx).rotate_key(new_key_file))
 
 
 @app.command("import")
