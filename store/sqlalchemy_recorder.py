@@ -161,6 +161,13 @@ class SqlAlchemyRecorder:
                 hint="the server is slow or a table is locked by another client; try again,"
                 " or raise statement_timeout for azctx",
             )
+        if state == "3F000":
+            # search_path names no schema that exists and this role may use
+            return StoreUnavailableError(
+                f"the database {self._description} has no schema azctx can use: {detail}",
+                hint="create the schema named in the URL's search_path and grant azctx's role"
+                " USAGE and CREATE on it",
+            )
         if state == "42501":
             return StoreUnavailableError(
                 f"the database {self._description} refused access: {detail}",
@@ -181,12 +188,17 @@ class SqlAlchemyRecorder:
                 hint="check the user and password in the URL (or PGPASSWORD, ~/.pgpass)"
                 " and that the server lets this user in",
             )
+        if 'database "' in detail and "does not exist" in detail:
+            return StoreUnavailableError(
+                f"cannot use the database {self._description}: {detail}",
+                hint="create the database (createdb NAME) or correct the URL",
+            )
         lost = getattr(exc, "connection_invalidated", False) or state[:2] in ("08", "57")
-        if lost and self._write_conn is not None:
+        if lost:
             return StoreUnavailableError(
                 f"lost the connection to the database {self._description}: {detail}",
-                hint="the operation was rolled back unless 'azctx history' shows it;"
-                " run the command again",
+                hint="an operation is saved whole or not at all: 'azctx history' shows"
+                " whether it was; run the command again",
             )
         return StoreUnavailableError(
             f"cannot use the database {self._description}: {detail}",

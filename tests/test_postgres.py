@@ -24,18 +24,16 @@ import secrets
 import stat
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azctx.cli.app import app
 from azctx.events import Refused, decode
-from azctx.projections.state import PROJECTION_VERSION, State, evolve, replay
 from azctx.events.errors import StoreError
+from azctx.projections.state import PROJECTION_VERSION, State, evolve, replay
 from azctx.store import StoreLockedError, StoreUnavailableError, crypto, keys, open_log
 from azctx.store.context_store import ContextStore, OperationResult
 from azctx.store.log import _secret_aad, row_metadata
@@ -127,8 +125,6 @@ def _subprocess_env(tmp_path: Path, url: str, key: str) -> dict[str, str]:
 
 def _azctx(*args: str) -> list[str]:
     return [sys.executable, "-m", "azctx.cli", *args]
-
-
 
 
 # -- the server's view of azctx's write lock ----------------------------------------------
@@ -263,7 +259,9 @@ def test_every_command_works_through_the_cli(
     ended = _cli(in_session, "session", "end")
     assert (ended.exit_code, ended.stdout) == (0, "unset AZCTX_SESSION\n")
 
-    check = "import os,sys; sys.exit(0 if os.environ.get('AZURE_CLIENT_SECRET') == sys.argv[1] else 7)"
+    check = (
+        "import os,sys; sys.exit(0 if os.environ.get('AZURE_CLIENT_SECRET') == sys.argv[1] else 7)"
+    )
     ran = _cli(by_env, "run", "--context", "one", "--", sys.executable, "-c", check, SECRET)
     assert ran.exit_code == 0, ran.stderr
 
@@ -335,7 +333,9 @@ def _recoverable_secrets(engine: Engine, key: str) -> tuple[set[str], bytes]:
         for sealed_key, sealed in _sealed_values(json.loads(payload)):
             if sealed_key in data_keys:
                 blob = base64.b64decode(sealed)
-                found.add(crypto.open(data_keys[sealed_key], blob, _secret_aad(sealed_key)).decode())
+                found.add(
+                    crypto.open(data_keys[sealed_key], blob, _secret_aad(sealed_key)).decode()
+                )
     return found, b"\n".join(payloads)
 
 
@@ -411,7 +411,10 @@ def test_replay_from_zero_equals_snapshot_plus_tail_equals_live(
 ) -> None:
     env = _lib_env(tmp_path, _new_key())
     live = State.empty()
-    with ContextStore(postgres_url, environ=env) as store, open_log(postgres_url, environ=env) as log:
+    with (
+        ContextStore(postgres_url, environ=env) as store,
+        open_log(postgres_url, environ=env) as log,
+    ):
 
         def fold(result: OperationResult) -> None:
             # Live: a reader that folds each new operation into what it already has.
@@ -493,7 +496,9 @@ def test_many_processes_mixed_operations_land_once_in_one_chain(
     # The schema is still empty: the workers also race to create the store.
     started = time.monotonic()
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        reports = pool.starmap(_stress_worker, [(postgres_url, env, w, each) for w in range(workers)])
+        reports = pool.starmap(
+            _stress_worker, [(postgres_url, env, w, each) for w in range(workers)]
+        )
     elapsed = time.monotonic() - started
 
     acked = {seq: (kind, r["pid"]) for r in reports for seq, kind in r["acked"]}
@@ -521,8 +526,8 @@ def test_two_adds_of_one_name_exactly_one_wins(
     with ContextStore(postgres_url, environ=env) as store:
         store.state()  # the store exists before the race
     base = {"tenant": "t", "subscription": "s", "name": "prod"}
-    outcomes = _race(postgres_url, engine, env,
-                     [("add", {**base, "account": "a@x"}), ("add", {**base, "account": "b@x"})])  # fmt: skip
+    calls = [("add", {**base, "account": "a@x"}), ("add", {**base, "account": "b@x"})]
+    outcomes = _race(postgres_url, engine, env, calls)
     assert sorted(outcomes) == [
         "ok: added context 'prod' (operation 1)",
         "refused: a context named 'prod' already exists",
@@ -550,3 +555,166 @@ def test_rename_racing_remove_exactly_one_wins(
     with ContextStore(postgres_url, environ=env) as store:
         assert _names(store) == expected
         assert store.verify().count == 3
+
+
+# -- the server going wrong -----------------------------------------------------------------
+
+
+@pytest.fixture
+def roles(engine: Engine) -> Iterator[dict[str, str]]:
+    """Throw-away roles: one that may not log in, one that may but has no rights."""
+    suffix = secrets.token_hex(4)
+    made = {"nologin": f"azctx_nologin_{suffix}", "norights": f"azctx_norights_{suffix}"}
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {made['nologin']} NOLOGIN"))
+        conn.execute(text(f"CREATE ROLE {made['norights']} LOGIN"))
+    try:
+        yield made
+    finally:
+        with engine.begin() as conn:
+            for role in made.values():
+                conn.execute(text(f"DROP ROLE IF EXISTS {role}"))
+
+
+def _store_error(result: Result) -> tuple[str, str]:
+    """The error and hint lines of a command that failed with exit 3 and printed nothing."""
+    assert (result.exit_code, result.stdout) == (3, ""), result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: ")
+    return lines[0], lines[1]
+
+
+def test_unreachable_server_and_refused_logins_are_exit_3(
+    postgres_url: str, engine: Engine, tmp_path: Path, roles: dict[str, str]
+) -> None:
+    env = _cli_env(tmp_path)
+    first = _cli(env, "--store", postgres_url, "add", "--account", "a@x", "--tenant", "t",
+                 "--subscription", "s", "--name", "kept")  # fmt: skip
+    assert first.exit_code == 0
+    url = make_url(postgres_url)
+    wrong_port = url.set(port=1).render_as_string(hide_password=False)
+    error, hint = _store_error(_cli(env, "--store", wrong_port, "list"))
+    assert error.startswith(f"error: cannot use the database {wrong_port}: connection failed")
+    assert "Connection refused" in error and "server is running" in hint
+
+    ghost = url.set(username=f"azctx_ghost_{secrets.token_hex(4)}", password="hunter2")
+    error, hint = _store_error(_cli(env, "--store", ghost.render_as_string(False), "list"))
+    assert "refused the login" in error and "does not exist" in error
+    assert "hunter2" not in error + hint  # the URL is shown without its password
+    assert "password" in hint
+
+    no_login = url.set(username=roles["nologin"]).render_as_string(hide_password=False)
+    error, _ = _store_error(_cli(env, "--store", no_login, "add", "--account", "b@x",
+                                 "--tenant", "t", "--subscription", "s"))  # fmt: skip
+    assert "refused the login" in error and "not permitted to log in" in error
+
+    no_rights = url.set(username=roles["norights"]).render_as_string(hide_password=False)
+    error, hint = _store_error(_cli(env, "--store", no_rights, "list"))
+    assert "has no schema azctx can use" in error and "GRANT" in hint.upper()
+
+    key = _cli_env(tmp_path)["AZCTX_KEY_FILE"]
+    assert key is not None
+    for target in (wrong_port, ghost.render_as_string(False), no_login, no_rights):
+        lib_env = {"AZCTX_KEY_FILE": key, "AZCTX_DATA_DIR": str(tmp_path / "d")}
+        with ContextStore(target, environ=lib_env) as store, pytest.raises(StoreUnavailableError):
+            store.contexts()
+
+    # Nothing half-done anywhere, and the next command succeeds.
+    assert _head(engine) == 1
+    after = _cli(env, "--store", postgres_url, "list", "--names")
+    assert (after.exit_code, after.stdout, after.stderr) == (0, "kept\n", "")
+
+
+def _terminate_after_log_insert(admin: Engine) -> Any:
+    """An engine hook: once the writer has inserted its log row, kill its backend from
+    another connection, before the transaction can commit."""
+    fired: list[int] = []
+
+    def hook(conn: Connection, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if fired or not statement.lstrip().upper().startswith("INSERT INTO LOG"):
+            return
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        pid = raw.info.backend_pid
+        fired.append(pid)
+        with admin.begin() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+
+    return hook, fired
+
+
+def test_a_connection_dropped_mid_write_leaves_nothing(
+    postgres_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = _lib_env(tmp_path, _new_key())
+    with ContextStore(postgres_url, environ=env) as store:
+        store.add(account="a@x", tenant="t", subscription="s", name="before")
+        keys_before = _rows(engine, "SELECT key_id FROM data_keys ORDER BY key_id")
+        hook, fired = _terminate_after_log_insert(engine)
+        event.listen(Engine, "after_cursor_execute", hook)
+        try:
+            with pytest.raises(StoreUnavailableError, match="lost the connection") as caught:
+                store.add(account="sp", tenant="t", subscription="s", name="lost",
+                          account_type="service-principal", secret=SECRET)  # fmt: skip
+        finally:
+            event.remove(Engine, "after_cursor_execute", hook)
+        assert len(fired) == 1
+        assert isinstance(caught.value, StoreError) and caught.value.hint
+        # The log row and the new data key were rolled back together.
+        assert _head(engine) == 1
+        assert _rows(engine, "SELECT key_id FROM data_keys ORDER BY key_id") == keys_before
+        # The same store object carries on with a fresh connection.
+        store.add(account="a@x", tenant="t", subscription="s", name="after")
+        assert _names(store) == ["after", "before"]
+        assert store.verify().count == 2
+
+
+def test_a_cli_writer_killed_while_it_waits_for_the_lock_exits_3(
+    postgres_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    key = _new_key()
+    with ContextStore(postgres_url, environ=_lib_env(tmp_path, key)) as store:
+        store.add(account="a@x", tenant="t", subscription="s", name="before")
+    env = _subprocess_env(tmp_path, postgres_url, key)
+    with _write_lock_held(postgres_url):
+        proc = subprocess.Popen(
+            _azctx("add", "--account", "b@x", "--tenant", "t", "--subscription", "s"),
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        (pid,) = _lock_waiters(engine, _schema_of(postgres_url), 1, timeout=30)
+        _rows(engine, "SELECT pg_terminate_backend(:pid, 5000)", pid=pid)
+        out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out) == (3, ""), err
+    assert err.startswith(f"error: lost the connection to the database {postgres_url}: ")
+    assert "\nhint: " in err
+    assert _head(engine) == 1
+    again = _cli({**_cli_env(tmp_path, postgres_url), "AZCTX_KEY": key}, "list", "--names")
+    assert (again.exit_code, again.stdout, again.stderr) == (0, "before\n", "")
+
+
+def test_a_statement_timeout_is_exit_3_and_changes_nothing(
+    postgres_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    env = _cli_env(tmp_path)
+    impatient = _with_options(postgres_url, "-cstatement_timeout=300")
+    add = ["add", "--account", "a@x", "--tenant", "t", "--subscription", "s"]
+    assert _cli(env, "--store", impatient, *add, "--name", "first").exit_code == 0
+    # Another client holds the log table; azctx's read of it inside its write
+    # transaction runs into statement_timeout.
+    with engine.connect() as other, other.begin():
+        other.execute(text("LOCK TABLE log IN ACCESS EXCLUSIVE MODE"))
+        error, hint = _store_error(_cli(env, "--store", impatient, *add, "--name", "second"))
+        key = env["AZCTX_KEY_FILE"]
+        assert key is not None
+        lib_env = {"AZCTX_KEY_FILE": key, "AZCTX_DATA_DIR": str(tmp_path / "d")}
+        with (
+            ContextStore(impatient, environ=lib_env) as store,
+            pytest.raises(StoreUnavailableError, match="statement timeout"),
+        ):
+            store.select("first")
+    assert error.startswith(f"error: the database {impatient} cancelled a statement")
+    assert "statement timeout" in error and "statement_timeout" in hint
+    assert _head(engine) == 1
+    after = _cli(env, "--store", impatient, *add, "--name", "second")
+    assert (after.exit_code, after.stderr) == (0, "")
+    assert _head(engine) == 2
