@@ -504,8 +504,11 @@ def test_many_processes_mixed_operations_land_once_in_one_chain(
     acked = {seq: (kind, r["pid"]) for r in reports for seq, kind in r["acked"]}
     count = sum(len(r["acked"]) for r in reports)
     attempts = workers * each
-    print(f"{workers}x{each}: {count} acknowledged, {attempts - count} refused or locked,"
+    refused = sum(r["refused"] for r in reports)
+    locked = sum(r["locked"] for r in reports)
+    print(f"{workers}x{each}: {count} acknowledged, {refused} refused, {locked} lock timeouts,"
           f" {elapsed:.1f} s, {count / elapsed:.1f} ops/s")  # fmt: skip
+    assert count + refused + locked == attempts
     assert len(acked) == count  # no seq acknowledged twice
     assert count >= attempts // 2
     assert sorted(acked) == list(range(1, count + 1))  # gap-free, nothing unacknowledged
