@@ -199,7 +199,7 @@ AtOpt = Annotated[
 
 
 def _read_secret(secret_stdin: bool, secret_env: str | None, prompt: bool) -> str | None:
-    if secret_stdin and secret_env:
+    if secret_stdin and secret_env is not None:
         raise BadInput("--secret-stdin and --secret-env cannot be used together")
     if secret_stdin:
         data = sys.stdin.read()
@@ -210,7 +210,7 @@ def _read_secret(secret_stdin: bool, secret_env: str | None, prompt: bool) -> st
         if not data:
             raise BadInput("--secret-stdin read an empty secret")
         return data
-    if secret_env:
+    if secret_env is not None:
         value = os.environ.get(secret_env)
         if not value:
             raise BadInput(f"the environment variable {secret_env!r} is not set or empty")
@@ -229,7 +229,12 @@ def add(
     subscription: Annotated[str, typer.Option("--subscription", help="Subscription id.")],
     subscription_name: Annotated[str | None, typer.Option("--subscription-name")] = None,
     environment: Annotated[
-        str | None, typer.Option("--environment", help="AzureCloud (default) or another cloud.")
+        str | None,
+        typer.Option(
+            "--environment",
+            callback=_checked_text,
+            help="AzureCloud (default) or another cloud.",
+        ),
     ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Default: [ACCOUNT; SUBSCRIPTION].")
@@ -242,7 +247,12 @@ def add(
     ] = False,
     secret_env: Annotated[
         str | None,
-        typer.Option("--secret-env", metavar="VAR", help="Read the secret from variable VAR."),
+        typer.Option(
+            "--secret-env",
+            metavar="VAR",
+            callback=_checked_text,
+            help="Read the secret from variable VAR.",
+        ),
     ] = None,
     certificate: Annotated[
         Path | None,

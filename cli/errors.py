@@ -16,16 +16,22 @@ from .render import printable
 EXIT_USAGE = 2
 EXIT_STORE = 3
 EXIT_INTERRUPTED = 130
+MAX_LINE = 500
 
 
 def fail(message: str, hint: str | None, code: int) -> None:
     """Print one ``error:`` line (and a ``hint:`` line) on stderr and exit."""
-    first = printable(" ".join(message.split())) or "failed"
+    first = _shortened(printable(" ".join(message.split()))) or "failed"
     sys.stderr.write(f"error: {first}\n")
     if hint:
         sys.stderr.write(f"hint: {printable(' '.join(hint.split()))}\n")
     sys.stderr.flush()
     sys.exit(code)
+
+
+def _shortened(line: str) -> str:
+    """One readable line: a value pasted by mistake (10,000 characters) is cut short."""
+    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 3] + "..."
 
 
 def _usage_message(exc: typer.TyperException) -> str:
