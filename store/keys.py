@@ -25,6 +25,7 @@ import os
 import secrets
 import stat
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Literal
 
@@ -260,6 +261,14 @@ class KeyRotation:
     def abandon(self) -> None:
         with contextlib.suppress(OSError):
             os.unlink(self.temp)
+
+
+def rotation_pending(path: Path) -> bool:
+    """True while a rotation's new key waits beside ``path`` to replace it."""
+    try:
+        return any(path.parent.glob(f".{glob_escape(path.name)}.*.new"))
+    except OSError:
+        return False
 
 
 def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None) -> KeyRotation:

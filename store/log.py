@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +66,8 @@ _META_MASTER_KEY_ID = "master_key_id"
 _META_KEY_CHECK = "key_check"
 _META_LOG_KEY_ID = "log_key_id"
 _KEY_CHECK_PLAINTEXT = b"azctx key check v1"
+#: How long a process waits for another's rotation to put the new key file in place.
+_ROTATION_GRACE = 2.0
 
 
 @dataclass(frozen=True)
@@ -220,15 +223,22 @@ class Log:
 
     def _check_master_current(self) -> None:
         # Another process may have rotated the master key since we opened the store;
-        # wrapping new keys with the old one would make them unreadable.
+        # wrapping new keys with the old one would make them unreadable. A key that
+        # came from a file is read again (the rotation replaced it); one from
+        # AZCTX_KEY cannot be, so the write stops here, before it changes anything.
         if self._master is None:
             return
         stored = self._recorder.get_meta(_META_MASTER_KEY_ID)
-        if stored is None or stored.decode() != self._master.key_id:
+        if stored is not None and stored.decode() == self._master.key_id:
+            return
+        fresh = None if stored is None else _rotated_master(self._recorder, self._master, stored)
+        if fresh is None:
             raise WrongKeyError(
                 f"the master key of {self.description} changed since it was opened",
-                hint="the key was rotated by another command; run the command again",
+                hint="the key was rotated by another command; run it again with the new key",
             )
+        self._master = fresh
+        self._stored_key_id = fresh.key_id
 
     # -- keys ---------------------------------------------------------------------------
 
@@ -684,10 +694,32 @@ def _open_current(
         master = keys.load_master_key(environ)
     if master is None:
         raise keys.missing_key_error(environ)
+    if master.key_id != stored_id.decode():
+        master = _rotated_master(recorder, master, stored_id) or master
     _check_master(recorder, master, stored_id.decode())
     log = Log(recorder, master, stored_id.decode(), log_key_id.decode())
     log._log_key(log_key_id.decode(), None)
     return log
+
+
+def _rotated_master(recorder: Recorder, master: MasterKey, stored_id: bytes) -> MasterKey | None:
+    """The key now in ``master``'s key file, if it is the one the store needs: another
+    process rotated the key. Its new key file goes into place just after its commit
+    (``keys.KeyRotation``), so while that rotation's temporary file is still there we
+    wait for it, briefly."""
+    if master.path is None:
+        return None
+    wanted = stored_id.decode()
+    deadline = time.monotonic() + _ROTATION_GRACE
+    while True:
+        pending = keys.rotation_pending(master.path)
+        fresh = keys.read_key_file(master.path, master.source)
+        if fresh is not None and fresh.key_id == wanted:
+            _check_master(recorder, fresh, wanted)
+            return fresh
+        if not pending or time.monotonic() > deadline:
+            return None
+        time.sleep(0.02)
 
 
 def _check_master(recorder: Recorder, master: MasterKey, stored_id: str) -> None:
