@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -13,11 +14,16 @@ from .operations import EVENT_CLASSES, Event
 RawEvent = dict[str, Any]
 Upcaster = Callable[[RawEvent], RawEvent]
 
-_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 _CURRENT: dict[str, int] = {cls.model_fields["type"].default: cls.VERSION for cls in EVENT_CLASSES}
 
 #: (event type, version) -> function that turns that version's dict into the next one.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+@functools.cache
+def _adapter() -> TypeAdapter[Event]:
+    # Built on first decode, not at import: commands that never decode skip its cost.
+    return TypeAdapter(Event)
 
 
 class EventDecodeError(ValueError):
@@ -53,7 +59,7 @@ def decode(data: bytes) -> Event:
             raise EventDecodeError("an event must be a JSON object")
         if raw.get("v", 1) != _CURRENT.get(raw.get("type", ""), -1):
             raw = upcast(raw)
-        return _ADAPTER.validate_python(raw)
+        return _adapter().validate_python(raw)
     except EventDecodeError:
         raise
     except ValueError as exc:  # json and pydantic errors both derive from ValueError

@@ -38,9 +38,12 @@ DEFAULT_ENVIRONMENT = "AzureCloud"
 
 
 class Frozen(BaseModel):
-    """Base of every vocabulary model: immutable, and strict about unknown fields."""
+    """Base of every vocabulary model: immutable, and strict about unknown fields.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``defer_build``: a schema is built on first use, not at import, so a command pays
+    only for the models it touches (building them all costs more than the command)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Actor(Frozen):
