@@ -12,23 +12,18 @@ and the new state, so nobody may mutate the dicts inside a state.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from azctx.events import (
     USER,
     Actor,
-    AutosaveChange,
     Change,
     Context,
     ContextChange,
     Credential,
-    CredentialChange,
-    DefaultChange,
     Environment,
-    EnvironmentChange,
     Event,
-    HiddenChange,
     OperationUndone,
     SessionEnded,
     SessionStarted,
@@ -168,88 +163,139 @@ class _Scope:
 
 
 @dataclass
+class _Ledger:
+    """The undo ledger, mutable: who undid whom, and which undo is in force."""
+
+    undo_of: dict[int, int]
+    undos_of: dict[int, tuple[int, ...]]
+    undone_by: dict[int, int]
+
+    def record(self, seq: int, target: int) -> None:
+        self.undo_of[seq] = target
+        self.undos_of[target] = (*self.undos_of.get(target, ()), seq)
+        self._redecide(target)
+
+    def _redecide(self, target: int) -> None:
+        """Recompute which undo of ``target`` is in force, and follow the chain upwards.
+
+        An undo is in force while nothing undoes it; a target is undone by its latest
+        undo in force. Undoing an undo therefore puts its target back in force (a redo).
+        """
+        while True:
+            in_force = [u for u in self.undos_of.get(target, ()) if u not in self.undone_by]
+            now = in_force[-1] if in_force else None
+            if self.undone_by.get(target) == now:
+                return
+            if now is None:
+                del self.undone_by[target]
+            else:
+                self.undone_by[target] = now
+            if target not in self.undo_of:
+                return
+            target = self.undo_of[target]
+
+
+@dataclass
 class _Work:
-    """A private, mutable copy of a state that thaws each scope on first write."""
+    """A private, mutable copy of a state. Each part is copied on its first write
+    (None: still the base state's), so ``evolve`` costs what the event touches."""
 
     base: State
     seq: int
     user: _Scope | None = None
-    process: dict[str, ScopeState | _Scope] = field(default_factory=dict)
-    sessions: dict[str, SessionInfo] = field(default_factory=dict)
-    shredded: set[str] = field(default_factory=set)
-    undo_of: dict[int, int] = field(default_factory=dict)
-    undos_of: dict[int, tuple[int, ...]] = field(default_factory=dict)
-    undone_by: dict[int, int] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, state: State) -> _Work:
-        return cls(
-            base=state,
-            seq=state.seq,
-            process=dict(state.process),
-            sessions=dict(state.sessions),
-            shredded=set(state.shredded),
-            undo_of=dict(state.undo_of),
-            undos_of=dict(state.undos_of),
-            undone_by=dict(state.undone_by),
-        )
+    process: dict[str, ScopeState | _Scope] | None = None
+    sessions: dict[str, SessionInfo] | None = None
+    shredded: set[str] | None = None
+    ledger: _Ledger | None = None
 
     def scope(self, key: str) -> _Scope:
         if key == USER:
             if self.user is None:
                 self.user = _Scope.thaw(self.base.user)
             return self.user
-        current = self.process.get(key, EMPTY_SCOPE)
+        process = self.own_process()
+        current = process.get(key, EMPTY_SCOPE)
         if isinstance(current, ScopeState):
             current = _Scope.thaw(current)
-            self.process[key] = current
+            process[key] = current
         return current
 
+    def own_process(self) -> dict[str, ScopeState | _Scope]:
+        if self.process is None:
+            self.process = dict(self.base.process)
+        return self.process
+
+    def own_sessions(self) -> dict[str, SessionInfo]:
+        if self.sessions is None:
+            self.sessions = dict(self.base.sessions)
+        return self.sessions
+
+    def own_shredded(self) -> set[str]:
+        if self.shredded is None:
+            self.shredded = set(self.base.shredded)
+        return self.shredded
+
+    def own_ledger(self) -> _Ledger:
+        if self.ledger is None:
+            b = self.base
+            self.ledger = _Ledger(dict(b.undo_of), dict(b.undos_of), dict(b.undone_by))
+        return self.ledger
+
     def freeze(self) -> State:
+        b = self.base
+        process = b.process
+        if self.process is not None:
+            process = {
+                k: v.freeze() if isinstance(v, _Scope) else v for k, v in self.process.items()
+            }
+        ledger = self.ledger
         return State.model_construct(
             seq=self.seq,
-            user=self.base.user if self.user is None else self.user.freeze(),
-            process={
-                k: v.freeze() if isinstance(v, _Scope) else v for k, v in self.process.items()
-            },
-            sessions=self.sessions,
-            shredded=frozenset(self.shredded),
-            undo_of=self.undo_of,
-            undos_of=self.undos_of,
-            undone_by=self.undone_by,
+            user=b.user if self.user is None else self.user.freeze(),
+            process=process,
+            sessions=b.sessions if self.sessions is None else self.sessions,
+            shredded=b.shredded if self.shredded is None else frozenset(self.shredded),
+            undo_of=b.undo_of if ledger is None else ledger.undo_of,
+            undos_of=b.undos_of if ledger is None else ledger.undos_of,
+            undone_by=b.undone_by if ledger is None else ledger.undone_by,
         )
 
 
 def _set_cell(work: _Work, change: Change) -> None:
+    # Dispatch on the discriminator (faster than class patterns): the innermost loop
+    # of replay.
     scope = work.scope(change.scope)
     key = change.key
-    match change:
-        case ContextChange(after=None):
+    if change.type == "context":
+        if change.after is None:
             scope.contexts.pop(key, None)
-        case ContextChange(after=Context() as ctx):
-            scope.contexts[key] = ctx
-        case HiddenChange(after=True):
-            scope.hidden.add(key)
-        case HiddenChange():
-            scope.hidden.discard(key)
-        case DefaultChange(after=name):
-            scope.default = name
-            if name is not None:
-                scope.remember_default(name_key(name))
-        case AutosaveChange(after=enabled):
-            scope.autosave = enabled
-        case CredentialChange(after=None):
+        else:
+            scope.contexts[key] = change.after
+    elif change.type == "default":
+        scope.default = change.after
+        if change.after is not None:
+            scope.remember_default(name_key(change.after))
+    elif change.type == "credential":
+        if change.after is None:
             scope.credentials.pop(key, None)
-        case CredentialChange(after=Credential() as cred):
-            scope.credentials[key] = cred
-        case EnvironmentChange(after=None):
-            scope.environments.pop(key, None)
-        case EnvironmentChange(after=Environment() as env):
-            scope.environments[key] = env
+        else:
+            scope.credentials[key] = change.after
+    elif change.type == "hidden":
+        if change.after:
+            scope.hidden.add(key)
+        else:
+            scope.hidden.discard(key)
+    elif change.type == "autosave":
+        scope.autosave = change.after
+    elif change.after is None:
+        scope.environments.pop(key, None)
+    else:
+        scope.environments[key] = change.after
 
 
-def _unnamed(ctx: Context) -> Context:
-    return ctx.model_copy(update={"name": ""})
+def _unnamed(ctx: Context) -> tuple[object, ...]:
+    """Everything about a context but its name (cheaper than a model copy)."""
+    return tuple(v for k, v in ctx.__dict__.items() if k != "name")
 
 
 def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
@@ -259,8 +305,8 @@ def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
     and the same context (but for its name) arrives under one other key. (Contexts can
     be alike but for their names, hence lists, and only a single candidate counts.)
     """
-    left: dict[tuple[str, Context], list[str]] = {}
-    arrived: list[tuple[str, Context, str]] = []
+    left: dict[tuple[str, tuple[object, ...]], list[str]] = {}
+    arrived: list[tuple[str, tuple[object, ...], str]] = []
     for c in changes:
         if not isinstance(c, ContextChange):
             continue
@@ -276,69 +322,46 @@ def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
     return moves
 
 
-def _redecide(work: _Work, target: int) -> None:
-    """Recompute which undo of ``target`` is in force, and follow the chain upwards.
-
-    An undo is in force while nothing undoes it; a target is undone by its latest undo
-    in force. Undoing an undo therefore puts its target back in force (a redo).
-    """
-    while True:
-        in_force = [u for u in work.undos_of.get(target, ()) if u not in work.undone_by]
-        now = in_force[-1] if in_force else None
-        if work.undone_by.get(target) == now:
-            return
-        if now is None:
-            del work.undone_by[target]
-        else:
-            work.undone_by[target] = now
-        if target not in work.undo_of:
-            return
-        target = work.undo_of[target]
-
-
-def _record_undo(work: _Work, seq: int, target: int) -> None:
-    work.undo_of[seq] = target
-    work.undos_of[target] = (*work.undos_of.get(target, ()), seq)
-    _redecide(work, target)
-
-
 def _apply(work: _Work, seq: int, event: Event) -> None:
-    if event.type in ("rename", "undo"):
+    kind = event.type
+    if kind in ("rename", "undo") and len(event.changes) > 1:
         # Before the default changes below, so the history remembers the new name.
         for scope, old, new in context_moves(event.changes):
             work.scope(scope).move_in_history(old, new)
     for change in event.changes:
         _set_cell(work, change)
-    work.shredded.update(event.shredded)
+    if event.shredded:
+        work.own_shredded().update(event.shredded)
     if isinstance(event, OperationUndone):
-        _record_undo(work, seq, event.target)
+        work.own_ledger().record(seq, event.target)
     elif isinstance(event, SessionStarted):
-        work.sessions[event.session_id] = SessionInfo(
+        work.own_sessions()[event.session_id] = SessionInfo(
             id=event.session_id,
             started=event.time,
             expires=event.expires,
             actor=event.actor,
         )
-        work.process[event.session_id] = EMPTY_SCOPE
+        work.own_process()[event.session_id] = EMPTY_SCOPE
     elif isinstance(event, SessionEnded):
-        info = work.sessions.get(event.session_id)
+        sessions = work.own_sessions()
+        info = sessions.get(event.session_id)
         if info is not None:
-            work.sessions[event.session_id] = info.model_copy(update={"ended": True})
+            sessions[event.session_id] = info.model_copy(update={"ended": True})
         # Its contexts are no longer visible to anyone; its secrets are shredded.
-        work.process.pop(event.session_id, None)
+        work.own_process().pop(event.session_id, None)
     work.seq = seq
 
 
 def evolve(state: State, seq: int, event: Event) -> State:
     """The state after ``event``, logged as operation ``seq``."""
-    work = _Work.of(state)
+    work = _Work(state, state.seq)
     _apply(work, seq, event)
     return work.freeze()
 
 
 def replay(state: State, entries: Iterable[tuple[int, Event]]) -> State:
     """Fold many ``(seq, event)`` entries, oldest first, into ``state``."""
-    work = _Work.of(state)
+    work = _Work(state, state.seq)
     for seq, event in entries:
         _apply(work, seq, event)
     return work.freeze()
@@ -349,18 +372,18 @@ def undone_by(entries: Iterable[tuple[int, Event]]) -> dict[int, int | None]:
 
     ``entries`` oldest first; only undo events are looked at, so this is cheap.
     """
-    work = _Work.of(State())
+    ledger = _Ledger({}, {}, {})
     seqs: list[int] = []
     for seq, event in entries:
         seqs.append(seq)
         if isinstance(event, OperationUndone):
-            _record_undo(work, seq, event.target)
-    return {s: work.undone_by.get(s) for s in seqs}
+            ledger.record(seq, event.target)
+    return {s: ledger.undone_by.get(s) for s in seqs}
 
 
 def apply_changes(state: State, changes: Iterable[Change]) -> State:
     """The state with ``changes`` applied (for previewing an operation being decided)."""
-    work = _Work.of(state)
+    work = _Work(state, state.seq)
     for change in changes:
         _set_cell(work, change)
     return work.freeze()
