@@ -213,11 +213,12 @@ def _user_select_notes(state: State, caller: Caller, target: str, name: str) -> 
     key = name_key(name)
     if key in process.hidden:
         return (f"hint: '{name}' is hidden in session {caller.session} (removed there)",)
-    shown = view(state, caller).default
-    if shown is not None and name_key(shown) != key and process.default is not None:
+    # The session's default wins only while the session sees it.
+    own = None if process.default is None else view(state, caller).get(process.default)
+    if own is not None and name_key(own.context.name) != key:
         return (
-            f"hint: session {caller.session} has its own default '{shown}', which wins "
-            "in this session (azctx select NAME --scope process changes it)",
+            f"hint: session {caller.session} has its own default '{own.context.name}', "
+            "which wins in this session (azctx select NAME --scope process changes it)",
         )
     return ()
 

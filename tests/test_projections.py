@@ -264,6 +264,9 @@ def test_user_select_shadowed_by_the_session_default_says_so() -> None:
     assert decision.event.scope == "user"
     assert len(decision.notes) == 1 and decision.notes[0].startswith("hint: ")
     assert d.decide_select(log.state, log.caller(), "two").notes == ()
+    # No hint once the session's own default is gone from its view.
+    log.do(d.decide_remove(log.state, log.caller(), "one", force=True))
+    assert d.decide_select(log.state, log.caller(sid), "two").notes == ()
 
 
 # --- add ------------------------------------------------------------------------------
