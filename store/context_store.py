@@ -33,7 +33,6 @@ from azctx.events import (
     name_key,
 )
 from azctx.projections import decide as d
-from azctx.projections import interop
 from azctx.projections.history import HistoryRow, history_rows, undone_by
 from azctx.projections.state import PROJECTION_VERSION, State, evolve, replay
 from azctx.projections.view import (
@@ -493,6 +492,8 @@ class ContextStore:
     ) -> OperationResult:
         """Import an AzureRmContext.json (or the Azure CLI's azureProfile.json) as one
         operation: same names replaced, all others kept, the file's default selected."""
+        from azctx.projections import interop  # only these commands need it
+
         text = read_import_file(path)
         if from_az_cli:
             plan = interop.parse_az_cli(text)
@@ -617,6 +618,8 @@ class ContextStore:
     def environment_for(self, name: str | None = None) -> RunEnvironment:
         """The variables a child process needs to act as context ``name`` (default:
         the default context): for ``azctx run`` and Python background jobs."""
+        from azctx.projections import interop  # only these commands need it
+
         state = self.state()
         caller = self._caller()
         item = self._pick(view(state, caller), name)
@@ -650,6 +653,8 @@ class ContextStore:
         force: bool = False,
     ) -> str:
         """Write Az PowerShell's AzureRmContext.json; returns a one-line summary."""
+        from azctx.projections import interop  # only these commands need it
+
         state = self.state()
         caller = self._caller()
         shown = view(state, caller)
@@ -762,6 +767,8 @@ def _environments(state: State, caller: Caller) -> dict[str, Environment]:
 def read_import_file(path: str) -> str:
     """The text of an import file; exit 2 for anything that is not a readable file
     within the size limit."""
+    from azctx.projections import interop
+
     source = Path(path)
     try:
         info = source.stat()
