@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,27 +10,7 @@ import typer
 from azctx.events import AzctxError
 from typer.core import TyperGroup
 
-from .render import printable
-
-EXIT_USAGE = 2
-EXIT_STORE = 3
-EXIT_INTERRUPTED = 130
-MAX_LINE = 500
-
-
-def fail(message: str, hint: str | None, code: int) -> None:
-    """Print one ``error:`` line (and a ``hint:`` line) on stderr and exit."""
-    first = _shortened(printable(" ".join(message.split()))) or "failed"
-    sys.stderr.write(f"error: {first}\n")
-    if hint:
-        sys.stderr.write(f"hint: {printable(' '.join(hint.split()))}\n")
-    sys.stderr.flush()
-    sys.exit(code)
-
-
-def _shortened(line: str) -> str:
-    """One readable line: a value pasted by mistake (10,000 characters) is cut short."""
-    return line if len(line) <= MAX_LINE else line[: MAX_LINE - 3] + "..."
+from .failure import EXIT_INTERRUPTED, EXIT_USAGE, fail, internal_error, reader_gone
 
 
 def _usage_message(exc: typer.TyperException) -> str:
@@ -69,16 +48,9 @@ class AzctxGroup(TyperGroup):
             code = getattr(exc, "exit_code", EXIT_USAGE)
             fail(_usage_message(exc), "see 'azctx --help'", code if code in (1, 2) else 2)
         except BrokenPipeError:
-            # The reader went away (e.g. `azctx list | head -1`): not an error of ours.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            sys.exit(0)
+            reader_gone()
         except Exception as exc:
-            fail(
-                f"internal error ({type(exc).__name__}); nothing was changed",
-                "please report this with the command you ran",
-                EXIT_STORE,
-            )
+            internal_error(exc)
         if isinstance(result, int) and not isinstance(result, bool):
             sys.exit(result)
         if standalone_mode:
