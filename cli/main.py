@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from .app import app
+import sys
 
 
 def main() -> None:
+    # The prompt commands (``current``, ``list``) skip typer: see cli/fast.py.
+    from .fast import main as fast_main
+
+    if fast_main(sys.argv[1:]):
+        return
+    from .app import app
+
     app(prog_name="azctx")
 
 
