@@ -1,0 +1,81 @@
+"""Structure of the hot path, checked in real processes: which modules a command
+imports. (No wall-clock assertion: timing is the benchmark's job, bench/run.py.)
+
+``azctx current`` and ``azctx list`` on a current SQLite store run at every prompt:
+they must not import SQLAlchemy or Alembic (database URLs and migrations only), rich,
+or typer (the fast path, cli/fast.py, runs them without it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from azctx.store.context_store import ContextStore
+
+HEAVY = ("sqlalchemy", "alembic", "rich")
+
+# Runs the console script's entry point and records, at exit, every module loaded.
+_PROBE = """
+import atexit, json, sys
+out = sys.argv.pop(1)
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "azctx"
+from azctx.cli.main import main
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def store_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("imports")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    env.update(
+        {
+            "AZCTX_STORE": str(root / "store.db"),
+            "AZCTX_KEY_FILE": str(root / "keys" / "master.key"),
+            "AZCTX_DATA_DIR": str(root / "data"),
+            "AZCTX_CONFIG_DIR": str(root / "config"),
+        }
+    )
+    with ContextStore(env["AZCTX_STORE"], environ=env) as store:
+        store.add(account="user1@contoso.org", tenant="t-1", subscription="s-1", name="dev")
+        store.add(account="user1@contoso.org", tenant="t-1", subscription="s-2", name="prod")
+    return env
+
+
+def imported(env: dict[str, str], tmp_path: Path, *args: str) -> set[str]:
+    """The top-level names of every module ``azctx ARGS`` loaded; the command must
+    succeed, so a failing run cannot pass for a lean one."""
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(out), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return {name.split(".")[0] for name in json.loads(out.read_text())}
+
+
+@pytest.mark.parametrize("args", [("current",), ("list",), ("list", "--json")])
+def test_prompt_commands_stay_lean(
+    store_env: dict[str, str], tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    loaded = imported(store_env, tmp_path, *args)
+    assert "azctx" in loaded and "cryptography" in loaded  # the probe saw a real run
+    unwanted = sorted(loaded & {*HEAVY, "typer", "click"})
+    assert unwanted == [], f"azctx {' '.join(args)} imported {unwanted}"
+
+
+def test_a_write_through_typer_stays_off_sqlalchemy(
+    store_env: dict[str, str], tmp_path: Path
+) -> None:
+    loaded = imported(store_env, tmp_path, "select", "prod")
+    assert "typer" in loaded  # not a fast-path command
+    assert sorted(loaded & set(HEAVY)) == []
