@@ -3,7 +3,6 @@ decision, evolve/replay/snapshots and history rows."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -622,8 +621,8 @@ def test_evolve_leaves_the_old_state_alone() -> None:
     assert before.model_dump() == frozen
 
 
-def test_replay_is_fast() -> None:
-    """Folding many events must stay cheap (the store replays tails on every command)."""
+def test_replay_of_many_events_ends_where_the_last_one_left() -> None:
+    """A long fold keeps seq and default right (speed is measured in bench/, not here)."""
     log = Log()
     log.add("a", "ann@x", key="k1")
     log.add("b", "bob@x")
@@ -633,11 +632,9 @@ def test_replay_is_fast() -> None:
         d.decide_select(log.state, c, "b").event,
     ]
     entries = [(i + 3, events[i % 2]) for i in range(20_000)]
-    started = time.perf_counter()
     final = replay(log.state, entries)
-    elapsed = time.perf_counter() - started
     assert final.seq == 20_002 and final.user.default == "a"
-    assert elapsed < 2.0, f"{len(entries) / elapsed:.0f} events/s"
+    assert final.user.default_history[-2:] == ("b", "a")
 
 
 # --- history --------------------------------------------------------------------------
