@@ -44,5 +44,7 @@ def test_mypy_is_clean_on_the_packages(tmp_path: Path) -> None:
     for package in PACKAGES:
         args += ["-p", package]
     env = {**os.environ, "MYPYPATH": str(tmp_path / "src")}
-    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    result = subprocess.run(
+        args, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600
+    )
     assert result.returncode == 0, result.stdout + result.stderr
