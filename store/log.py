@@ -461,14 +461,6 @@ class Log:
                 return
             bound = page[-1].seq
 
-    def check_chain(self, after: int = 0) -> int:
-        """Check the hash and link of every row after ``after`` (row ``after`` itself
-        was checked before); no key needed. Returns the head seq."""
-        head = after
-        for row in self._walk(after, None):
-            head = row.seq
-        return head
-
     def entries(self, after: int = 0, upto: int | None = None) -> Iterator[Entry]:
         """Entries with after < seq <= upto, oldest first, decrypted and checked."""
         for row in self._walk(after, upto):
