@@ -17,12 +17,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from azcli import ACCOUNT, TENANT, subscriptions
-from azctx.events import Actor, Event, encode
+from azctx.events import Actor, Event
 from azctx.projections import decide as d
 from azctx.projections.state import PROJECTION_VERSION, State, evolve
 from azctx.projections.view import Caller
 from azctx.store import open_log
-from azctx.store.context_store import SNAPSHOT_EVERY
+from azctx.store.context_store import SNAPSHOT_EVERY, append_event
 
 #: Operations per write transaction while generating.
 BATCH = 5000
@@ -153,13 +153,7 @@ def grow(store: BenchStore, total: int, *, snapshots: bool = True) -> int:
             with log.write():
                 for _ in range(min(BATCH, total - seq)):
                     event = cycle.event(seq)
-                    seq = log.append(
-                        kind=event.type,
-                        scope=event.scope,
-                        session=event.session,
-                        time=event.time,
-                        payload=encode(event),
-                    ).seq
+                    seq = append_event(log, event).seq
                     if snapshots and seq - last_snapshot >= SNAPSHOT_EVERY:
                         payload = cycle.state(seq - 1).model_dump_json().encode()
                         log.save_snapshot(seq, PROJECTION_VERSION, payload)

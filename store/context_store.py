@@ -46,7 +46,7 @@ from azctx.projections.view import (
 )
 
 from .errors import TamperedError
-from .log import Log, VerifyReport, open_log
+from .log import Entry, Log, VerifyReport, open_log
 from .when import When, parse_bool_env, parse_ttl, parse_when
 
 #: A snapshot is saved when the tail since the last one reaches this many operations,
@@ -220,13 +220,7 @@ class ContextStore:
         return seq, decision.event, tuple(decision.notes)
 
     def _append(self, log: Log, state: State, event: Event) -> tuple[int, State]:
-        entry = log.append(
-            kind=event.type,
-            scope=event.scope,
-            session=event.session,
-            time=event.time,
-            payload=encode(event),
-        )
+        entry = append_event(log, event)
         if event.shredded:
             log.destroy_data_keys(event.shredded)
         return entry.seq, evolve(state, entry.seq, event)
@@ -804,6 +798,17 @@ def write_export_file(path: str, text: str, *, private: bool, force: bool) -> No
             os.fchmod(out.fileno(), 0o600)
         out.truncate(0)
         out.write(text)
+
+
+def append_event(log: Log, event: Event) -> Entry:
+    """One event as one log row: its clear metadata and its encoded payload."""
+    return log.append(
+        kind=event.type,
+        scope=event.scope,
+        session=event.session,
+        time=event.time,
+        payload=encode(event),
+    )
 
 
 def _require_text(label: str, value: str) -> None:

