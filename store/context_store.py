@@ -129,6 +129,15 @@ def _actor() -> Actor:
     return Actor(user=user, host=socket.gethostname(), pid=os.getpid())
 
 
+@dataclass(frozen=True)
+class _Loaded:
+    """The state this object last loaded or wrote, with the log head it belongs to."""
+
+    head: tuple[int, bytes]
+    state: State
+    base: int  # the seq of the snapshot it grew from
+
+
 Decider = Callable[[Log, State, Caller], "d.Decision"]
 
 
@@ -150,6 +159,7 @@ class ContextStore:
         self._environ = os.environ if environ is None else environ
         self._on_warning = on_warning
         self._log: Log | None = None
+        self._loaded: _Loaded | None = None
 
     # ------------------------------------------------------------------ plumbing
     def __enter__(self) -> ContextStore:
@@ -198,10 +208,18 @@ class ContextStore:
         predecessor, authenticated decryption). The rows before the snapshot are not
         read, so loading costs the same on a long log as on a short one; ``verify``,
         ``history`` and reads of the past check those."""
+        head = log.head() if upto is None else None
+        cached = self._loaded
+        if cached is not None and head is not None and cached.head == head:
+            # Nothing was appended since this object last loaded or wrote the head.
+            return cached.state, cached.base
         snapshot = log.latest_snapshot(PROJECTION_VERSION, upto)
         state = State.empty() if snapshot is None else State.model_validate_json(snapshot.payload)
         base = state.seq
-        return replay(state, self._decoded(log, state.seq, upto)), base
+        state = replay(state, self._decoded(log, state.seq, upto))
+        if head is not None and state.seq == head[0]:
+            self._loaded = _Loaded(head, state, base)
+        return state, base
 
     # ------------------------------------------------------------------ writes
     def _write(
@@ -214,16 +232,19 @@ class ContextStore:
             state, base = self._load(log)
             state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
-            seq, state = self._append(log, state, decision.event)
-            if seq - base >= SNAPSHOT_EVERY:
-                log.save_snapshot(seq, PROJECTION_VERSION, state.model_dump_json().encode())
-        return seq, decision.event, tuple(decision.notes)
+            entry, state = self._append(log, state, decision.event)
+            if entry.seq - base >= SNAPSHOT_EVERY:
+                log.save_snapshot(entry.seq, PROJECTION_VERSION, state.model_dump_json().encode())
+                base = entry.seq
+        # Only once committed: the next operation of this object starts from here.
+        self._loaded = _Loaded((entry.seq, entry.hash), state, base)
+        return entry.seq, decision.event, tuple(decision.notes)
 
-    def _append(self, log: Log, state: State, event: Event) -> tuple[int, State]:
+    def _append(self, log: Log, state: State, event: Event) -> tuple[Entry, State]:
         entry = append_event(log, event)
         if event.shredded:
             log.destroy_data_keys(event.shredded)
-        return entry.seq, evolve(state, entry.seq, event)
+        return entry, evolve(state, entry.seq, event)
 
     def _expire_sessions(
         self, log: Log, state: State, caller: Caller, keep: str | None = None

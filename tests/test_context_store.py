@@ -669,9 +669,10 @@ class _RowCounter:
 
         return counting
 
-    def load(self, store: ContextStore) -> int:
+    def load(self, world: World) -> int:
+        """Rows a fresh ContextStore (a new command) reads to load the present."""
         self.rows = 0
-        store.state()
+        world.store().state()
         return self.rows
 
 
@@ -686,13 +687,13 @@ def test_a_snapshot_of_another_projection_version_is_ignored_and_rebuilt(
         with log.write():  # an unreadable snapshot of an older version at the head
             log.save_snapshot(head, cs.PROJECTION_VERSION - 1, b"{not a state}")
     counter = _RowCounter(monkeypatch)
-    assert counter.load(s) < SNAPSHOT_EVERY
+    assert counter.load(world) < SNAPSHOT_EVERY
     assert s.state() == expected
     monkeypatch.setattr(cs, "PROJECTION_VERSION", cs.PROJECTION_VERSION + 1)
-    assert counter.load(s) == head  # no snapshot of this version: the whole log
+    assert counter.load(world) == head  # no snapshot of this version: the whole log
     assert s.state() == expected
-    add(s, "after-upgrade")  # the next write rebuilds a snapshot of this version
-    assert counter.load(s) <= 2  # the snapshot's own row (and it again as the anchor)
+    add(world.store(), "after-upgrade")  # the next write (of the new program) rebuilds one
+    assert counter.load(world) <= 2  # the snapshot's own row (and it again as the anchor)
     assert s.state() == _replayed(world)
 
 
@@ -731,9 +732,9 @@ def test_loading_reads_at_most_snapshot_every_rows(
     counter = _RowCounter(monkeypatch)
     # The tail after the snapshot, plus the snapshot's own row and the tail's anchor.
     bound = SNAPSHOT_EVERY + 2
-    assert counter.load(s) <= bound
+    assert counter.load(world) <= bound
     s.select_previous()
-    assert counter.load(s) <= bound
+    assert counter.load(world) <= bound
     assert s.state() == _replayed(world)
 
 
@@ -884,3 +885,17 @@ def test_after_session_end_its_process_secret_is_gone(world: World) -> None:
     _assert_secret_unrecoverable(world, marker)
     assert s.environment_for("saved").variables["AZURE_CLIENT_SECRET"] == kept
     assert s.verify().count == len(s.history()) == 4
+
+
+def test_a_store_object_sees_what_another_wrote_since_its_last_operation(world: World) -> None:
+    """An object reuses the state it loaded or wrote only while the head is unchanged:
+    another writer's operation (another process, or another object) is never missed."""
+    a, b = world.store(), world.store()
+    add(a, "first")
+    add(b, "second")
+    assert {i.context.name for i in a.contexts()} == {"first", "second"}
+    b.remove("first", force=False)
+    with pytest.raises(Refused):  # decided against b's removal, not a's stale state
+        a.select("first")
+    add(a, "third")
+    assert a.state() == b.state() == _replayed(world)
