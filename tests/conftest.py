@@ -16,8 +16,10 @@ _STORE_ENV = ("AZCTX_KEY", "AZCTX_KEY_FILE", "AZCTX_STORE")
 
 @pytest.fixture(autouse=True)
 def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point azctx's default data and config folders at the test's own tmp_path and
-    drop any key or store the developer's shell may have set."""
+    """Point azctx's default data and config folders at the test's own tmp_path, drop
+    any key or store the developer's shell may have set, and work in tmp_path so a
+    relative path (e.g. a fuzzed ``--store history``) never lands in the checkout."""
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AZCTX_DATA_DIR", str(tmp_path / "azctx-data"))
     monkeypatch.setenv("AZCTX_CONFIG_DIR", str(tmp_path / "azctx-config"))
     for name in _STORE_ENV:
