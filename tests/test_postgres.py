@@ -39,10 +39,9 @@ from azctx.store.context_store import ContextStore, OperationResult
 from azctx.store.log import _secret_aad, row_metadata
 from azctx.store.migrations import HEAD_REVISION
 from azctx.store.sqlalchemy_recorder import PG_LOCK_NAMESPACE, PG_LOCK_SQL
-from click.testing import Result
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 pytestmark = pytest.mark.postgres
 
