@@ -2,10 +2,12 @@
 ``azctx list [--json] [--names]``, with nothing else on the command line.
 
 Importing typer and building its command tree costs more than these commands do, so
-they run here without it: parse, call one ``ContextStore`` method, render, exactly as
-``cli/app.py`` does, with the same output bytes and exit codes (the tests run both paths
-on the same stores, errors included). Anything else (another command, another option,
-``--store``, shell completion, an empty ``AZCTX_STORE``) goes to the typer app.
+they run here without it: parse, read the view, render, exactly as ``cli/app.py`` does,
+with the same output bytes and exit codes (the tests run both paths on the same
+stores, errors included). The view comes from ``store/quick.py``, which reads what
+``ContextStore.view()`` reads without loading the pydantic models. Anything else
+(another command, another option, ``--store``, shell completion, an empty
+``AZCTX_STORE``) goes to the typer app.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import TYPE_CHECKING, TextIO
 from azctx.events import AzctxError
 
 if TYPE_CHECKING:
-    from azctx.store.context_store import ContextStore
+    from azctx.projections.plain import PlainView
 
-Command = Callable[["ContextStore"], int]
+Command = Callable[["PlainView"], int]
 
 _LIST_FLAGS = frozenset({"--json", "--names"})
 # click.echo's pattern: it strips these when the stream is not a terminal.
@@ -37,8 +39,8 @@ def echo(text: str, stream: TextIO) -> None:
     stream.flush()
 
 
-def _current(store: ContextStore) -> int:
-    name = store.current()
+def _current(shown: PlainView) -> int:
+    name = shown.default
     if name is None:
         return 1
     echo(name, sys.stdout)
@@ -46,10 +48,9 @@ def _current(store: ContextStore) -> int:
 
 
 def _list(json_: bool, names: bool) -> Command:
-    def run(store: ContextStore) -> int:
+    def run(view: PlainView) -> int:
         from . import render
 
-        view = store.view(at=None)
         if json_:
             render.emit_json([render.context_json(i) for i in view.contexts])
         elif names:
@@ -87,10 +88,9 @@ def run(command: Command, environ: Mapping[str, str]) -> int:
     from .failure import EXIT_INTERRUPTED, fail, internal_error, reader_gone
 
     try:
-        from azctx.store.context_store import ContextStore
+        from azctx.store.quick import quick_view
 
-        with ContextStore(environ.get("AZCTX_STORE"), on_warning=_warn) as store:
-            return command(store)
+        return command(quick_view(environ.get("AZCTX_STORE"), environ, _warn))
     except AzctxError as exc:
         fail(exc.message, exc.hint, exc.exit_code)
     except KeyboardInterrupt:

@@ -11,10 +11,45 @@ import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-from azctx.projections.history import HistoryRow
-from azctx.projections.view import ViewContext
+if TYPE_CHECKING:
+    # Types only: the prompt commands render without loading the pydantic models.
+    from azctx.projections.history import HistoryRow
+
+
+class ShownContext(Protocol):
+    """The fields of a context that the output shows (a pydantic ``Context`` or a
+    ``projections.plain.PlainContext``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def account(self) -> str: ...
+    @property
+    def account_type(self) -> str: ...
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def subscription(self) -> str | None: ...
+    @property
+    def subscription_name(self) -> str | None: ...
+    @property
+    def environment(self) -> str: ...
+
+
+class ShownItem(Protocol):
+    """One row of a view (a ``projections.view.ViewContext`` or a
+    ``projections.plain.PlainItem``)."""
+
+    @property
+    def context(self) -> ShownContext: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def default(self) -> bool: ...
+    @property
+    def credential(self) -> str: ...
 
 
 def printable(text: str) -> str:
@@ -25,7 +60,7 @@ def printable(text: str) -> str:
     return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
-def context_json(item: ViewContext) -> dict[str, Any]:
+def context_json(item: ShownItem) -> dict[str, Any]:
     ctx = item.context
     return {
         "name": ctx.name,
@@ -80,7 +115,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def context_rows(items: Sequence[ViewContext]) -> str:
+def context_rows(items: Sequence[ShownItem]) -> str:
     headers = ("", "NAME", "ACCOUNT", "TENANT", "SUBSCRIPTION", "ENVIRONMENT", "SCOPE")
     rows = (
         (
@@ -97,7 +132,7 @@ def context_rows(items: Sequence[ViewContext]) -> str:
     return table(headers, rows)
 
 
-def context_detail(item: ViewContext) -> str:
+def context_detail(item: ShownItem) -> str:
     ctx = item.context
     fields = (
         ("Name", ctx.name),

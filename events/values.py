@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from .names import (
+    DEFAULT_ENVIRONMENT,
+    MAX_NAME_LENGTH,
+    SESSION_PREFIX,
+    USER,
+    account_key,
+    default_name,
+    is_session_scope,
+    name_key,
+    name_problem,
+)
 
 AccountType = Literal["user", "service-principal", "managed-identity"]
 ACCOUNT_TYPES: tuple[AccountType, ...] = ("user", "service-principal", "managed-identity")
 
 ScopeName = Literal["user", "process"]
 SCOPES: tuple[ScopeName, ...] = ("user", "process")
-
-#: The scope key of the user scope. A process scope is keyed by its session id,
-#: which always starts with ``SESSION_PREFIX`` so the two can never collide.
-USER = "user"
-SESSION_PREFIX = "s-"
-
-MAX_NAME_LENGTH = 256
 
 BUILTIN_ENVIRONMENTS: dict[str, tuple[str, str]] = {
     # name -> (authority, Resource Manager URL), from shared/interop/FORMATS.md
@@ -34,7 +38,6 @@ BUILTIN_ENVIRONMENT_NAMES: dict[str, str] = {
     "azurechinacloud": "AzureChinaCloud",
     "azureusgovernment": "AzureUSGovernment",
 }
-DEFAULT_ENVIRONMENT = "AzureCloud"
 
 
 class Frozen(BaseModel):
@@ -92,30 +95,25 @@ class Credential(Frozen):
     certificate_path: str | None = None
 
 
-def name_key(name: str) -> str:
-    """The case-insensitive identity of a context name (or an account id)."""
-    return name.casefold()
-
-
-def account_key(account: str) -> str:
-    return account.casefold()
-
-
-def name_problem(name: str) -> str | None:
-    """Why ``name`` is not a valid context name, or None when it is valid."""
-    if not name:
-        return "a context name cannot be empty"
-    if len(name) > MAX_NAME_LENGTH:
-        return f"a context name is at most {MAX_NAME_LENGTH} characters (got {len(name)})"
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        return "a context name cannot contain control characters"
-    return None
-
-
-def default_name(account: str, subscription: str | None) -> str:
-    """The name a context gets when none is given: ``[ACCOUNT; SUBSCRIPTION]``."""
-    return f"[{account}; {subscription or ''}]"
-
-
-def is_session_scope(scope_key: str) -> bool:
-    return scope_key.startswith(SESSION_PREFIX)
+__all__ = [
+    "ACCOUNT_TYPES",
+    "BUILTIN_ENVIRONMENTS",
+    "BUILTIN_ENVIRONMENT_NAMES",
+    "DEFAULT_ENVIRONMENT",
+    "MAX_NAME_LENGTH",
+    "SCOPES",
+    "SESSION_PREFIX",
+    "USER",
+    "AccountType",
+    "Actor",
+    "Context",
+    "Credential",
+    "Environment",
+    "Frozen",
+    "ScopeName",
+    "account_key",
+    "default_name",
+    "is_session_scope",
+    "name_key",
+    "name_problem",
+]

@@ -31,9 +31,8 @@ from azctx.events import (
 )
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-#: Raised whenever the shape or meaning of ``State`` changes, so that a snapshot
-#: written by another version is ignored (and the log replayed) instead of misread.
-PROJECTION_VERSION = 1
+# Defined with the pydantic-free reader of snapshots, which must agree with it.
+from .plain import PROJECTION_VERSION as PROJECTION_VERSION
 
 
 class _Model(BaseModel):

@@ -47,6 +47,7 @@ from azctx.projections.view import (
 
 from .errors import TamperedError
 from .log import Entry, Log, VerifyReport, open_log
+from .quick import session_warning
 from .when import When, parse_bool_env, parse_ttl, parse_when
 
 #: A snapshot is saved when the tail since the last one reaches this many operations,
@@ -572,9 +573,9 @@ class ContextStore:
     def view(self, at: str | None = None) -> View:
         caller = self._caller()
         state = self.state(at)
-        status = session_status(state, caller)
-        if status in ("ended", "unknown", "expired"):
-            self._warn(f"session {caller.session} is {status}; showing the view without it")
+        warning = session_warning(caller.session, session_status(state, caller))
+        if warning is not None:
+            self._warn(warning)
         return view(state, caller)
 
     def contexts(self, at: str | None = None) -> tuple[ViewContext, ...]:

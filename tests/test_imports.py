@@ -3,7 +3,8 @@ imports. (No wall-clock assertion: timing is the benchmark's job, bench/run.py.)
 
 ``azctx current`` and ``azctx list`` on a current SQLite store run at every prompt:
 they must not import SQLAlchemy or Alembic (database URLs and migrations only), rich,
-or typer (the fast path, cli/fast.py, runs them without it)."""
+typer (the fast path, cli/fast.py, runs them without it) or pydantic (the store reads
+their view with projections/plain.py)."""
 
 from __future__ import annotations
 
@@ -69,8 +70,42 @@ def test_prompt_commands_stay_lean(
 ) -> None:
     loaded = imported(store_env, tmp_path, *args)
     assert "azctx" in loaded and "cryptography" in loaded  # the probe saw a real run
-    unwanted = sorted(loaded & {*HEAVY, "typer", "click"})
+    unwanted = sorted(loaded & {*HEAVY, "typer", "click", "pydantic", "pydantic_core"})
     assert unwanted == [], f"azctx {' '.join(args)} imported {unwanted}"
+
+
+def test_a_session_read_stays_off_pydantic(store_env: dict[str, str], tmp_path: Path) -> None:
+    # An unknown session: the read warns, and still folds without the models.
+    env = {**store_env, "AZCTX_SESSION": "s-0123456789abcdef", "AZCTX_AUTOSAVE": "true"}
+    loaded = imported(env, tmp_path, "list", "--names")
+    assert "azctx" in loaded
+    assert "pydantic" not in loaded
+
+
+_LEAN = """
+import sys
+from azctx.events import AzctxError, BadInput, Refused, StoreError, USER, name_key
+import azctx.events.errors, azctx.store.quick, azctx.cli.fast, azctx.cli.render
+import azctx.cli.failure, azctx.projections.plain
+print("pydantic" in sys.modules)
+"""
+
+
+def test_the_error_families_and_the_read_path_load_without_pydantic() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _LEAN], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "False\n", "")
+
+
+def test_every_name_of_the_vocabulary_still_imports() -> None:
+    import azctx.events as events
+
+    for name in events.__all__:
+        assert getattr(events, name) is not None, name
+    assert set(events.__all__) <= set(dir(events))
+    with pytest.raises(AttributeError):
+        events.NoSuchName  # noqa: B018
 
 
 def test_a_write_through_typer_stays_off_sqlalchemy(
