@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from azctx.events.names import DEFAULT_ENVIRONMENT, USER, account_key, name_key
+from azctx.events.names import DEFAULT_ENVIRONMENT, USER
+
+from . import overlay
+from .overlay import SessionStatus
 
 #: Raised whenever the shape or meaning of ``state.State`` changes, so that a snapshot
 #: written by another version is ignored (and the log replayed) instead of misread.
@@ -44,8 +47,6 @@ EVENT_VERSIONS: dict[str, int] = {
     "session-end": 1,
     "key-rotate": 1,
 }
-
-SessionStatus = Literal["none", "live", "ended", "unknown", "expired"]
 
 
 class Unreadable(ValueError):
@@ -306,16 +307,7 @@ def apply(state: PlainState, seq: int, payload: bytes) -> None:
 
 
 def session_status(state: PlainState, caller: PlainCaller) -> SessionStatus:
-    if caller.session is None:
-        return "none"
-    info = state.sessions.get(caller.session)
-    if info is None:
-        return "unknown"
-    if info.ended:
-        return "ended"
-    if info.expires <= caller.time:
-        return "expired"
-    return "live"
+    return overlay.session_status(state.sessions, caller.session, caller.time)
 
 
 def _live_process(state: PlainState, caller: PlainCaller) -> PlainScope | None:
@@ -324,52 +316,14 @@ def _live_process(state: PlainState, caller: PlainCaller) -> PlainScope | None:
     return state.process.get(caller.session, PlainScope())
 
 
-def _autosave(state: PlainState, process: PlainScope | None, caller: PlainCaller) -> bool:
-    """Precedence: ``AZCTX_AUTOSAVE``, the live session, the user scope, then on."""
-    if caller.autosave_env is not None:
-        return caller.autosave_env
-    if process is not None and process.autosave is not None:
-        return process.autosave
-    if state.user.autosave is not None:
-        return state.user.autosave
-    return True
-
-
 def view(state: PlainState, caller: PlainCaller) -> PlainView:
     process = _live_process(state, caller)
-    saved = _autosave(state, process, caller)
-    found: dict[str, tuple[PlainContext, Literal["user", "process"]]] = {}
-    if saved:
-        hidden = process.hidden if process is not None else set()
-        for key, ctx in state.user.contexts.items():
-            if key not in hidden:
-                found[key] = (ctx, "user")
-    if process is not None:
-        for key, ctx in process.contexts.items():
-            found[key] = (ctx, "process")
-
-    default_key: str | None = None
-    for name in (
-        process.default if process is not None else None,
-        state.user.default if saved else None,
-    ):
-        if name is not None and name_key(name) in found:
-            default_key = name_key(name)
-            break
-
-    items = []
-    for key in sorted(found):
-        ctx, scope = found[key]
-        account = account_key(ctx.account)
-        stored = [
-            k
-            for k in (
-                process.credentials.get(account) if process is not None else None,
-                state.user.credentials.get(account) if saved else None,
-            )
-            # A credential whose data key was destroyed can never be read again.
-            if k is not None and k not in state.shredded
-        ]
-        items.append(PlainItem(ctx, scope, key == default_key, "stored" if stored else "none"))
-    default = found[default_key][0].name if default_key is not None else None
-    return PlainView(contexts=tuple(items), default=default)
+    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
+    shown, default = overlay.overlay(state.user, process, saved, state.shredded, str)
+    items = tuple(
+        PlainItem(
+            item.context, item.scope, item.default, "none" if item.credential is None else "stored"
+        )
+        for item in shown
+    )
+    return PlainView(contexts=items, default=default)

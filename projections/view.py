@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from azctx.events import Actor, Context, Credential, account_key, name_key
+from azctx.events import Actor, Context, Credential, name_key
 
+from . import overlay
+from .overlay import AutosaveSource, SessionStatus
 from .state import ScopeState, State
-
-SessionStatus = Literal["none", "live", "ended", "unknown", "expired"]
-AutosaveSource = Literal["env", "process", "user", "default"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +52,7 @@ class View:
 
 
 def session_status(state: State, caller: Caller) -> SessionStatus:
-    if caller.session is None:
-        return "none"
-    info = state.sessions.get(caller.session)
-    if info is None:
-        return "unknown"
-    if info.ended:
-        return "ended"
-    if info.expires <= caller.time:
-        return "expired"
-    return "live"
+    return overlay.session_status(state.sessions, caller.session, caller.time)
 
 
 def live_process(state: State, caller: Caller) -> ScopeState | None:
@@ -73,66 +63,23 @@ def live_process(state: State, caller: Caller) -> ScopeState | None:
 
 
 def autosave(state: State, caller: Caller) -> tuple[bool, AutosaveSource]:
-    if caller.autosave_env is not None:
-        return caller.autosave_env, "env"
-    process = live_process(state, caller)
-    if process is not None and process.autosave is not None:
-        return process.autosave, "process"
-    if state.user.autosave is not None:
-        return state.user.autosave, "user"
-    return True, "default"
-
-
-def _credential(
-    found: Credential | None, fallback: Credential | None, shredded: frozenset[str]
-) -> Credential | None:
-    for cred in (found, fallback):
-        # A credential whose data key was destroyed can never be read again.
-        if cred is not None and cred.key_id not in shredded:
-            return cred
-    return None
+    return overlay.autosave(caller.autosave_env, live_process(state, caller), state.user)
 
 
 def view(state: State, caller: Caller) -> View:
-    saved, _ = autosave(state, caller)
     process = live_process(state, caller)
-    found: dict[str, tuple[Context, Literal["user", "process"]]] = {}
-    if saved:
-        hidden = process.hidden if process is not None else frozenset()
-        for key, ctx in state.user.contexts.items():
-            if key not in hidden:
-                found[key] = (ctx, "user")
-    if process is not None:
-        for key, ctx in process.contexts.items():
-            found[key] = (ctx, "process")
-
-    default_key: str | None = None
-    candidates = (
-        process.default if process is not None else None,
-        state.user.default if saved else None,
+    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
+    shown, default = overlay.overlay(
+        state.user, process, saved, state.shredded, lambda cred: cred.key_id
     )
-    for name in candidates:
-        if name is not None and name_key(name) in found:
-            default_key = name_key(name)
-            break
-
-    items = []
-    for key in sorted(found):
-        ctx, scope = found[key]
-        account = account_key(ctx.account)
-        cred = _credential(
-            process.credentials.get(account) if process is not None else None,
-            state.user.credentials.get(account) if saved else None,
-            state.shredded,
+    items = tuple(
+        ViewContext(
+            context=item.context,
+            scope=item.scope,
+            default=item.default,
+            credential="none" if item.credential is None else "stored",
+            credential_obj=item.credential,
         )
-        items.append(
-            ViewContext(
-                context=ctx,
-                scope=scope,
-                default=key == default_key,
-                credential="none" if cred is None else "stored",
-                credential_obj=cred,
-            )
-        )
-    default = found[default_key][0].name if default_key is not None else None
-    return View(contexts=tuple(items), default=default)
+        for item in shown
+    )
+    return View(contexts=items, default=default)
