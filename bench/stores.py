@@ -22,7 +22,7 @@ from azctx.projections import decide as d
 from azctx.projections.state import PROJECTION_VERSION, State, evolve
 from azctx.projections.view import Caller
 from azctx.store import open_log
-from azctx.store.context_store import SNAPSHOT_EVERY, append_event
+from azctx.store.context_store import append_event, snapshot_due
 
 #: Operations per write transaction while generating.
 BATCH = 5000
@@ -153,8 +153,8 @@ def grow(store: BenchStore, total: int, *, snapshots: bool = True) -> int:
             with log.write():
                 for _ in range(min(BATCH, total - seq)):
                     event = cycle.event(seq)
-                    seq = append_event(log, event).seq
-                    if snapshots and seq - last_snapshot >= SNAPSHOT_EVERY:
+                    before, seq = seq, append_event(log, event).seq
+                    if snapshots and snapshot_due(before, seq, last_snapshot):
                         payload = cycle.state(seq - 1).model_dump_json().encode()
                         log.save_snapshot(seq, PROJECTION_VERSION, payload)
                         last_snapshot = seq

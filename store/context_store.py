@@ -50,9 +50,21 @@ from .log import Entry, Log, VerifyReport, open_log
 from .quick import session_warning
 from .when import When, parse_bool_env, parse_ttl, parse_when
 
-#: A snapshot is saved when the tail since the last one reaches this many operations,
-#: so loading the state reads one snapshot and at most this many log rows.
+#: A snapshot is saved at every multiple of this many operations (and whenever the tail
+#: since the last one reaches it), so loading the state reads one snapshot and at most
+#: this many log rows.
 SNAPSHOT_EVERY = 64
+
+
+def snapshot_due(before: int, after: int, base: int) -> bool:
+    """Whether the write that took the log from seq ``before`` to ``after`` saves a
+    snapshot, the last one being at ``base``.
+
+    Multiples of ``SNAPSHOT_EVERY`` make the schedule the same for every writer: of
+    several processes taking turns, exactly the one whose write crosses a multiple
+    saves it, however stale its idea of ``base``. The tail rule covers a log without a
+    snapshot of this projection version (an upgrade, an older program)."""
+    return after // SNAPSHOT_EVERY > before // SNAPSHOT_EVERY or after - base >= SNAPSHOT_EVERY
 
 
 @dataclass(frozen=True)
@@ -211,9 +223,13 @@ class ContextStore:
         ``history`` and reads of the past check those."""
         head = log.head() if upto is None else None
         cached = self._loaded
-        if cached is not None and head is not None and cached.head == head:
-            # Nothing was appended since this object last loaded or wrote the head.
-            return cached.state, cached.base
+        if cached is not None and head is not None:
+            if cached.head == head:
+                # Nothing was appended since this object last loaded or wrote the head.
+                return cached.state, cached.base
+            caught_up = self._catch_up(log, cached, head)
+            if caught_up is not None:
+                return caught_up.state, caught_up.base
         snapshot = log.latest_snapshot(PROJECTION_VERSION, upto)
         state = State.empty() if snapshot is None else State.model_validate_json(snapshot.payload)
         base = state.seq
@@ -221,6 +237,28 @@ class ContextStore:
         if head is not None and state.seq == head[0]:
             self._loaded = _Loaded(head, state, base)
         return state, base
+
+    def _catch_up(self, log: Log, cached: _Loaded, head: tuple[int, bytes]) -> _Loaded | None:
+        """``cached`` brought forward to ``head`` by the rows other writers appended
+        since, or None when the log no longer continues what it was (then the caller
+        loads from the snapshot, with every check that brings).
+
+        Writers taking turns on one store each find a few new rows per write; folding
+        just those keeps the time spent holding the lock as short as for a lone writer."""
+        seq, digest = cached.head
+        if head[0] <= seq or head[0] - seq >= SNAPSHOT_EVERY:
+            return None
+        if log.entry(seq).hash != digest:
+            return None
+        state = replay(cached.state, self._decoded(log, seq))
+        if state.seq != head[0]:
+            return None
+        base = cached.base
+        if state.seq // SNAPSHOT_EVERY > seq // SNAPSHOT_EVERY:
+            # Whoever crossed that multiple of SNAPSHOT_EVERY saved a snapshot there.
+            base = state.seq // SNAPSHOT_EVERY * SNAPSHOT_EVERY
+        self._loaded = _Loaded(head, state, base)
+        return self._loaded
 
     # ------------------------------------------------------------------ writes
     def _write(
@@ -231,10 +269,11 @@ class ContextStore:
         caller = self._caller()
         with log.write():
             state, base = self._load(log)
+            before = state.seq
             state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
             entry, state = self._append(log, state, decision.event)
-            if entry.seq - base >= SNAPSHOT_EVERY:
+            if snapshot_due(before, entry.seq, base):
                 log.save_snapshot(entry.seq, PROJECTION_VERSION, state.model_dump_json().encode())
                 base = entry.seq
         # Only once committed: the next operation of this object starts from here.

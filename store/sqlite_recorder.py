@@ -3,7 +3,8 @@
 WAL journal, ``synchronous=FULL`` (a committed operation survives power loss),
 ``secure_delete=ON`` (deleted keys are overwritten, not just unlinked), ``BEGIN IMMEDIATE``
 for every write so writers queue on the lock instead of failing at commit, a busy
-timeout plus a bounded retry, then ``StoreLockedError``.
+timeout plus a bounded retry, then ``StoreLockedError``. Before all that, writers wait
+for their turn in ``write_queue`` (a kernel lock that hands over without polling).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from azctx.events.errors import StoreError
 
-from . import sqlite_file
+from . import sqlite_file, write_queue
 from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
 from .recorder import DataKeyRow, LogRow, SnapshotRow
 
@@ -122,18 +123,18 @@ class SqliteRecorder:
     def transaction(self) -> Iterator[None]:
         if self._in_transaction:
             raise RuntimeError("write transactions do not nest")
-        self._begin_immediate()
-        self._in_transaction = True
-        try:
-            with sqlite_file.private_umask():
+        with sqlite_file.private_umask(), write_queue.turn(self.path, self.lock_timeout):
+            self._begin_immediate()
+            self._in_transaction = True
+            try:
                 yield
-        except BaseException:
+            except BaseException:
+                self._in_transaction = False
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.rollback()
+                raise
             self._in_transaction = False
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.rollback()
-            raise
-        self._in_transaction = False
-        self._commit()
+            self._commit()
 
     def _begin_immediate(self) -> None:
         for attempt in range(LOCK_ATTEMPTS):

@@ -738,6 +738,71 @@ def test_loading_reads_at_most_snapshot_every_rows(
     assert s.state() == _replayed(world)
 
 
+def test_writers_taking_turns_fold_only_the_rows_the_others_appended(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = world.store(), world.store()
+    _many_operations(first, SNAPSHOT_EVERY + 5)  # a snapshot, then a tail
+    add(first, "c")
+    second.select("a")
+    first.select("b")
+    counter = _RowCounter(monkeypatch)
+    for turn in range(6):
+        counter.rows = 0
+        (first if turn % 2 else second).select("bc"[turn % 2])
+        # The cached head's row and its anchor, the other's one new row and its
+        # anchor: not the snapshot and the tail.
+        assert counter.rows <= 4
+    assert first.state() == second.state() == _replayed(world)
+
+
+def test_a_snapshot_is_saved_at_every_multiple_whoever_writes(world: World) -> None:
+    stores = [world.store() for _ in range(3)]
+    add(stores[0], "a")
+    add(stores[0], "b")
+    for index in range(3 * SNAPSHOT_EVERY):
+        stores[index % 3].select("ab"[index % 2])
+    head = stores[0].state().seq
+    multiples = list(range(SNAPSHOT_EVERY, head + 1, SNAPSHOT_EVERY))
+    assert _snapshot_seqs(world) == multiples  # one each, by whoever crossed it
+
+
+def test_a_log_that_no_longer_continues_the_cached_one_is_loaded_afresh(world: World) -> None:
+    ours, theirs = world.store(), world.store()
+    add(ours, "a")
+    add(ours, "b")
+    ours.close()
+    con = sqlite3.connect(world.path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    saved = world.path.read_bytes()
+    ours.select("a")  # cached by ours, then lost when the file is put back
+    ours.select("b")
+    ours.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{world.path}{suffix}").unlink(missing_ok=True)
+    world.path.write_bytes(saved)
+    add(theirs, "x")
+    add(theirs, "y", select=False)
+    add(theirs, "z", select=False)
+    ours.select("y")  # one row past what ours cached, but not after it: no catch-up
+    assert ours.state() == _replayed(world)
+    assert names(ours) == ["a", "b", "x", "y", "z"]
+
+
+def test_catching_up_checks_the_rows_it_folds(world: World) -> None:
+    ours, theirs = world.store(), world.store()
+    add(ours, "a")
+    add(ours, "b")
+    theirs.select("a")
+    con = sqlite3.connect(world.path)
+    with con:
+        con.execute("UPDATE log SET ciphertext = zeroblob(length(ciphertext)) WHERE seq = 3")
+    con.close()
+    with pytest.raises(StoreError, match="log row 3"):
+        ours.select("b")
+
+
 # -- secrets are gone after disconnect and session end -------------------------------------
 
 
