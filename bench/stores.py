@@ -22,7 +22,8 @@ from azctx.projections import decide as d
 from azctx.projections.state import PROJECTION_VERSION, State, evolve
 from azctx.projections.view import Caller
 from azctx.store import open_log
-from azctx.store.context_store import append_event, snapshot_due
+from azctx.store.context_store import append_event
+from azctx.store.schedule import snapshot_due
 
 #: Operations per write transaction while generating.
 BATCH = 5000

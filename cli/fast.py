@@ -1,13 +1,15 @@
-"""The fast path for the commands a shell prompt runs: ``azctx current`` and
-``azctx list [--json] [--names]``, with nothing else on the command line.
+"""The fast path for the commands a shell runs all the time: ``azctx current``,
+``azctx list [--json] [--names]`` and ``azctx select NAME``, with nothing else on the
+command line.
 
 Importing typer and building its command tree costs more than these commands do, so
-they run here without it: parse, read the view, render, exactly as ``cli/app.py`` does,
-with the same output bytes and exit codes (the tests run both paths on the same
-stores, errors included). The view comes from ``store/quick.py``, which reads what
-``ContextStore.view()`` reads without loading the pydantic models. Anything else
-(another command, another option, ``--store``, shell completion, an empty
-``AZCTX_STORE``) goes to the typer app.
+they run here without it: parse, call the store, render, exactly as ``cli/app.py``
+does, with the same output bytes and exit codes (the tests run both paths on the same
+stores, errors included). The store side is ``store/quick.py``, which reads and writes
+what ``ContextStore.view()`` and ``ContextStore.select()`` do without loading the
+pydantic models. Anything else (another command, another option, ``--store``, ``select
+-``, a name the typer app would reject, shell completion, an empty ``AZCTX_STORE``)
+goes to the typer app.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from azctx.events import AzctxError
+from azctx.events.names import name_problem
 
 if TYPE_CHECKING:
     from azctx.projections.plain import PlainView
 
-Command = Callable[["PlainView"], int]
+View = Callable[["PlainView"], int]
+Command = Callable[[Mapping[str, str]], int]
 
 _LIST_FLAGS = frozenset({"--json", "--names"})
 # click.echo's pattern: it strips these when the stream is not a terminal.
@@ -39,6 +43,23 @@ def echo(text: str, stream: TextIO) -> None:
     stream.flush()
 
 
+def _store(environ: Mapping[str, str]) -> str | None:
+    return environ.get("AZCTX_STORE")
+
+
+def _warn(message: str) -> None:
+    echo(f"warning: {message}", sys.stderr)
+
+
+def _reading(show: View) -> Command:
+    def run(environ: Mapping[str, str]) -> int:
+        from azctx.store.quick import quick_view
+
+        return show(quick_view(_store(environ), environ, _warn))
+
+    return run
+
+
 def _current(shown: PlainView) -> int:
     name = shown.default
     if name is None:
@@ -47,8 +68,8 @@ def _current(shown: PlainView) -> int:
     return 0
 
 
-def _list(json_: bool, names: bool) -> Command:
-    def run(view: PlainView) -> int:
+def _list(json_: bool, names: bool) -> View:
+    def show(view: PlainView) -> int:
         from . import render
 
         if json_:
@@ -58,6 +79,19 @@ def _list(json_: bool, names: bool) -> Command:
                 echo(item.context.name, sys.stdout)
         elif view.contexts:
             echo(render.context_rows(view.contexts), sys.stdout)
+        return 0
+
+    return show
+
+
+def _select(name: str) -> Command:
+    def run(environ: Mapping[str, str]) -> int:
+        from azctx.store.quick import quick_select
+
+        result = quick_select(_store(environ), environ, name)
+        for note in result.notes:
+            echo(note, sys.stderr)
+        echo(result.summary, sys.stdout)
         return 0
 
     return run
@@ -73,14 +107,12 @@ def plan(argv: Sequence[str], environ: Mapping[str, str]) -> Command | None:
         return None  # the typer app reports this one
     match list(argv):
         case ["current"]:
-            return _current
+            return _reading(_current)
         case ["list", *flags] if set(flags) <= _LIST_FLAGS and len(set(flags)) == len(flags):
-            return _list("--json" in flags, "--names" in flags)
+            return _reading(_list("--json" in flags, "--names" in flags))
+        case ["select", name] if not name.startswith("-") and name_problem(name) is None:
+            return _select(name)
     return None
-
-
-def _warn(message: str) -> None:
-    echo(f"warning: {message}", sys.stderr)
 
 
 def run(command: Command, environ: Mapping[str, str]) -> int:
@@ -88,9 +120,7 @@ def run(command: Command, environ: Mapping[str, str]) -> int:
     from .failure import EXIT_INTERRUPTED, fail, internal_error, reader_gone
 
     try:
-        from azctx.store.quick import quick_view
-
-        return command(quick_view(environ.get("AZCTX_STORE"), environ, _warn))
+        return command(environ)
     except AzctxError as exc:
         fail(exc.message, exc.hint, exc.exit_code)
     except KeyboardInterrupt:

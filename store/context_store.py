@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import base64
-import getpass
 import os
 import secrets
-import socket
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -45,26 +43,11 @@ from azctx.projections.view import (
     view,
 )
 
+from . import schedule
 from .errors import TamperedError
 from .log import Entry, Log, VerifyReport, open_log
-from .quick import session_warning
+from .quick import plain_actor, selected, session_warning
 from .when import When, parse_bool_env, parse_ttl, parse_when
-
-#: A snapshot is saved at every multiple of this many operations (and whenever the tail
-#: since the last one reaches it), so loading the state reads one snapshot and at most
-#: this many log rows.
-SNAPSHOT_EVERY = 64
-
-
-def snapshot_due(before: int, after: int, base: int) -> bool:
-    """Whether the write that took the log from seq ``before`` to ``after`` saves a
-    snapshot, the last one being at ``base``.
-
-    Multiples of ``SNAPSHOT_EVERY`` make the schedule the same for every writer: of
-    several processes taking turns, exactly the one whose write crosses a multiple
-    saves it, however stale its idea of ``base``. The tail rule covers a log without a
-    snapshot of this projection version (an upgrade, an older program)."""
-    return after // SNAPSHOT_EVERY > before // SNAPSHOT_EVERY or after - base >= SNAPSHOT_EVERY
 
 
 @dataclass(frozen=True)
@@ -135,11 +118,8 @@ def _utc_z(moment: datetime) -> str:
 
 
 def _actor() -> Actor:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return Actor(user=user, host=socket.gethostname(), pid=os.getpid())
+    who = plain_actor()
+    return Actor(user=who.user, host=who.host, pid=who.pid)
 
 
 @dataclass(frozen=True)
@@ -246,7 +226,8 @@ class ContextStore:
         Writers taking turns on one store each find a few new rows per write; folding
         just those keeps the time spent holding the lock as short as for a lone writer."""
         seq, digest = cached.head
-        if head[0] <= seq or head[0] - seq >= SNAPSHOT_EVERY:
+        every = schedule.SNAPSHOT_EVERY
+        if head[0] <= seq or head[0] - seq >= every:
             return None
         if log.entry(seq).hash != digest:
             return None
@@ -254,9 +235,9 @@ class ContextStore:
         if state.seq != head[0]:
             return None
         base = cached.base
-        if state.seq // SNAPSHOT_EVERY > seq // SNAPSHOT_EVERY:
+        if state.seq // every > seq // every:
             # Whoever crossed that multiple of SNAPSHOT_EVERY saved a snapshot there.
-            base = state.seq // SNAPSHOT_EVERY * SNAPSHOT_EVERY
+            base = state.seq // every * every
         self._loaded = _Loaded(head, state, base)
         return self._loaded
 
@@ -273,7 +254,7 @@ class ContextStore:
             state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
             entry, state = self._append(log, state, decision.event)
-            if snapshot_due(before, entry.seq, base):
+            if schedule.snapshot_due(before, entry.seq, base):
                 log.save_snapshot(entry.seq, PROJECTION_VERSION, state.model_dump_json().encode())
                 base = entry.seq
         # Only once committed: the next operation of this object starts from here.
@@ -388,11 +369,11 @@ class ContextStore:
 
     def select(self, name: str, scope: str | None = None) -> OperationResult:
         outcome = self._write(lambda _l, s, c: d.decide_select(s, c, name, scope))
-        return self._result(outcome, f"default context is now '{outcome[1].subject}'")
+        return self._result(outcome, selected(outcome[1].subject or name))
 
     def select_previous(self, scope: str | None = None) -> OperationResult:
         outcome = self._write(lambda _l, s, c: d.decide_select_previous(s, c, scope))
-        return self._result(outcome, f"default context is now '{outcome[1].subject}'")
+        return self._result(outcome, selected(outcome[1].subject or "-"))
 
     def rename(
         self, old: str, new: str, *, force: bool = False, scope: str | None = None

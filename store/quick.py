@@ -1,5 +1,5 @@
-"""The present view for the prompt commands (``azctx current``, ``azctx list``),
-read without pydantic.
+"""The prompt commands (``azctx current``, ``azctx list``) and ``azctx select NAME``,
+without pydantic.
 
 It reads what ``ContextStore.view()`` reads, through the same ``Log`` checks (the
 newest snapshot authenticated and bound to its re-hashed row, then every row after it
@@ -8,17 +8,27 @@ the pydantic models. Errors and warnings come in the same order as there:
 ``AZCTX_AUTOSAVE`` first, then the store, then the session warning. A log the plain
 reader does not know how to fold (an event of another version) is read through
 ``ContextStore`` instead, which upcasts it or reports it.
+
+``quick_select`` is ``ContextStore.select(name)`` the same way: under the write lock
+it loads the plain state, decides with ``projections/plain_select.py`` and appends the
+same event bytes. What the plain decision leaves to the models (a refusal, sessions
+to expire, a snapshot due: writing one takes the full state) rolls back and runs
+through ``ContextStore``, which decides it and words any refusal.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from azctx.projections import plain
+from azctx.projections import plain, plain_select
 
+from . import schedule
 from .log import Log, open_log
 from .when import parse_bool_env
 
@@ -39,14 +49,30 @@ def plain_caller(environ: Mapping[str, str]) -> plain.PlainCaller:
     )
 
 
-def load_plain(log: Log) -> plain.PlainState:
-    """The present state, as ``ContextStore._load`` reads it; ``plain.Unreadable`` when
-    the plain reader cannot fold it."""
+def plain_actor() -> plain_select.PlainActor:
+    """Who is running this operation (the ``actor`` of its event)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    if hasattr(os, "uname"):
+        host = os.uname().nodename  # what socket.gethostname() returns, without socket
+    else:  # pragma: no cover - Windows
+        import socket
+
+        host = socket.gethostname()
+    return plain_select.PlainActor(user=user, host=host, pid=os.getpid())
+
+
+def load_plain(log: Log) -> tuple[plain.PlainState, int]:
+    """The present state, as ``ContextStore._load`` reads it, and the seq of the
+    snapshot it grew from; ``plain.Unreadable`` when the plain reader cannot fold it."""
     snapshot = log.latest_snapshot(plain.PROJECTION_VERSION)
     state = plain.PlainState() if snapshot is None else plain.from_snapshot(snapshot.payload)
+    base = state.seq
     for entry in log.entries(after=state.seq):
         plain.apply(state, entry.seq, entry.payload)
-    return state
+    return state, base
 
 
 def session_warning(session: str | None, status: str) -> str | None:
@@ -66,7 +92,7 @@ def quick_view(
     caller = plain_caller(environ)
     with open_log(target, environ=environ) as log:
         try:
-            state = load_plain(log)
+            state, _ = load_plain(log)
         except plain.Unreadable:
             state = None
     if state is None:
@@ -98,3 +124,59 @@ def plain_rows(shown: View) -> plain.PlainView:
         for item in shown.contexts
     )
     return plain.PlainView(contexts=items, default=shown.default)
+
+
+def selected(name: str) -> str:
+    """What a select says it did (before `` (operation N)``)."""
+    return f"default context is now '{name}'"
+
+
+@dataclass(frozen=True)
+class Selected:
+    """``OperationResult`` of a select, without the models."""
+
+    seq: int
+    name: str
+    summary: str
+    notes: tuple[str, ...]
+
+
+def quick_select(target: str | Path | None, environ: Mapping[str, str], name: str) -> Selected:
+    """What ``ContextStore(target, environ=environ).select(name)`` does and returns."""
+    caller = plain_caller(environ)
+    actor = plain_actor()
+    with open_log(target, environ=environ) as log:
+        try:
+            with log.write():
+                return _append_select(log, caller, actor, name)
+        except plain.Unreadable:
+            pass  # rolled back: nothing was written
+    return _select_through_models(target, environ, name)
+
+
+def _append_select(
+    log: Log, caller: plain.PlainCaller, actor: plain_select.PlainActor, name: str
+) -> Selected:
+    state, base = load_plain(log)
+    decided = plain_select.decide_select(state, caller, actor, name)
+    if schedule.snapshot_due(state.seq, state.seq + 1, base):
+        raise plain.Unreadable("a snapshot is due: the models write it")
+    entry = log.append(
+        kind="select",
+        scope=decided.scope,
+        session=decided.session,
+        time=decided.time,
+        payload=decided.payload,
+    )
+    summary = f"{selected(decided.name)} (operation {entry.seq})"
+    return Selected(entry.seq, decided.name, summary, decided.notes)
+
+
+def _select_through_models(
+    target: str | Path | None, environ: Mapping[str, str], name: str
+) -> Selected:
+    from .context_store import ContextStore
+
+    with ContextStore(target, environ=environ) as store:
+        result = store.select(name)
+    return Selected(result.seq, result.context or name, result.summary, result.notes)

@@ -1,11 +1,14 @@
 """The fast path (cli/fast.py) gives exactly what the typer app gives: the same stdout,
-stderr and exit code for ``current`` and ``list`` on the same store, errors included,
-and it declines every command line it cannot run exactly as the typer app would."""
+stderr and exit code for ``current``, ``list`` and ``select NAME`` on the same store
+(for ``select``, on two copies of it, which end up holding the same events), errors
+included, and it declines every command line it cannot run exactly as the typer app
+would."""
 
 from __future__ import annotations
 
 import base64
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,7 +136,14 @@ def test_an_ended_session_warns_alike(azctx_cli: AzctxCli, azctx_env: dict[str, 
         (["current"], {"_AZCTX_COMPLETE": "bash_complete"}),
         (["current"], {"AZCTX_STORE": " "}),
         (["show"], {}),
-        (["select", "dev"], {}),
+        (["select", "-"], {}),
+        (["select", "dev", "--scope", "user"], {}),
+        (["select", "--scope", "user", "dev"], {}),
+        (["select", "--help"], {}),
+        (["select", "bad\x07name"], {}),
+        (["select", ""], {}),
+        (["select"], {}),
+        (["select", "a", "b"], {}),
         ([], {}),
     ],
 )
@@ -141,6 +151,58 @@ def test_declines_what_only_typer_handles(argv: list[str], env: dict[str, str]) 
     assert fast.plan(argv, env) is None
 
 
-@pytest.mark.parametrize("argv", [list(a) for a in READS])
+@pytest.mark.parametrize("argv", [list(a) for a in READS] + [["select", "dev"]])
 def test_takes_the_prompt_commands(argv: list[str]) -> None:
     assert fast.plan(argv, {"AZCTX_STORE": "/somewhere/store.db"}) is not None
+
+
+def _events(env: dict[str, str]) -> list[dict[str, object]]:
+    """The store's events as dicts, without the moment they were made."""
+    from azctx.events import decode
+    from azctx.store import open_log
+
+    environ = {**os.environ, **env}
+    with open_log(env["AZCTX_STORE"], environ=environ) as log:
+        return [decode(e.payload).model_dump(exclude={"time"}) for e in log.entries()]
+
+
+@pytest.mark.parametrize(
+    ("name", "env"),
+    [
+        ("dev", {}),
+        ("PROD Ω", {}),  # found under its case-folded name, shown as it was added
+        ("nope", {}),  # refused: exit 1
+        ("dev", {"AZCTX_AUTOSAVE": "maybe"}),  # bad input: exit 2
+        ("dev", {"AZCTX_AUTOSAVE": "false"}),  # no live session: refused
+        ("dev", {"AZCTX_SESSION": "s-0123456789abcdef"}),  # an unknown session
+        ("dev", {"AZCTX_KEY": base64.b64encode(bytes(32)).decode()}),  # wrong key: exit 3
+    ],
+)
+def test_select_matches_the_typer_app(
+    azctx_cli: AzctxCli, azctx_env: dict[str, str], tmp_path: Path, name: str, env: dict[str, str]
+) -> None:
+    seed(azctx_env, select=False)
+    store = Path(azctx_env["AZCTX_STORE"])
+    copy = tmp_path / "copy"
+    shutil.copytree(store.parent, copy)
+    other = {**azctx_env, "AZCTX_STORE": str(copy / store.name)}
+    code, out, err = fast_run(("select", name), {**azctx_cli.env, **env})
+    expected = typer_run(azctx_cli, ("select", name), {**env, "AZCTX_STORE": other["AZCTX_STORE"]})
+    their_err = expected.stderr.replace(other["AZCTX_STORE"], azctx_env["AZCTX_STORE"])
+    assert (code, out, err) == (expected.exit_code, expected.stdout, their_err)
+    assert _events(azctx_env) == _events(other)
+
+
+def test_select_in_a_session_notes_alike(azctx_cli: AzctxCli, azctx_env: dict[str, str]) -> None:
+    seed(azctx_env)
+    started = azctx_cli("session", "start")
+    session = {"AZCTX_SESSION": started.stdout.strip().split("=", 1)[1]}
+    azctx_cli("select", "Prod Ω", "--scope", "process", env=session)
+    code, out, err = fast_run(("select", "dev"), {**azctx_cli.env, **session})
+    assert code == 0
+    assert err.startswith("hint: session ") and "has its own default 'Prod Ω'" in err
+    assert out.startswith("default context is now 'dev' (operation ")
+    seq = int(out.rsplit(" ", 1)[1].rstrip(")\n"))
+    expected = typer_run(azctx_cli, ("select", "dev"), session)
+    assert (expected.exit_code, expected.stderr) == (code, err)
+    assert expected.stdout == f"default context is now 'dev' (operation {seq + 1})\n"

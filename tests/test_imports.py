@@ -1,10 +1,11 @@
 """Structure of the hot path, checked in real processes: which modules a command
 imports. (No wall-clock assertion: timing is the benchmark's job, bench/run.py.)
 
-``azctx current`` and ``azctx list`` on a current SQLite store run at every prompt:
-they must not import SQLAlchemy or Alembic (database URLs and migrations only), rich,
-typer (the fast path, cli/fast.py, runs them without it) or pydantic (the store reads
-their view with projections/plain.py)."""
+``azctx current`` and ``azctx list`` on a current SQLite store run at every prompt,
+``azctx select NAME`` at every switch: they must not import SQLAlchemy or Alembic
+(database URLs and migrations only), rich, typer (the fast path, cli/fast.py, runs
+them without it) or pydantic (the store reads their view with projections/plain.py and
+decides a select with projections/plain_select.py)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,10 @@ def imported(env: dict[str, str], tmp_path: Path, *args: str) -> set[str]:
     return {name.split(".")[0] for name in json.loads(out.read_text())}
 
 
-@pytest.mark.parametrize("args", [("current",), ("list",), ("list", "--json")])
+@pytest.mark.parametrize(
+    "args",
+    [("current",), ("list",), ("list", "--json"), ("select", "dev"), ("select", "PROD")],
+)
 def test_prompt_commands_stay_lean(
     store_env: dict[str, str], tmp_path: Path, args: tuple[str, ...]
 ) -> None:
@@ -86,7 +90,7 @@ _LEAN = """
 import sys
 from azctx.events import AzctxError, BadInput, Refused, StoreError, USER, name_key
 import azctx.events.errors, azctx.store.quick, azctx.cli.fast, azctx.cli.render
-import azctx.cli.failure, azctx.projections.plain
+import azctx.cli.failure, azctx.projections.plain, azctx.projections.plain_select
 print("pydantic" in sys.modules)
 """
 
@@ -111,6 +115,6 @@ def test_every_name_of_the_vocabulary_still_imports() -> None:
 def test_a_write_through_typer_stays_off_sqlalchemy(
     store_env: dict[str, str], tmp_path: Path
 ) -> None:
-    loaded = imported(store_env, tmp_path, "select", "prod")
-    assert "typer" in loaded  # not a fast-path command
+    loaded = imported(store_env, tmp_path, "select", "prod", "--scope", "user")
+    assert "typer" in loaded  # not a fast-path command line
     assert sorted(loaded & set(HEAVY)) == []

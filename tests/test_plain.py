@@ -22,7 +22,7 @@ from azctx.events.codec import _CURRENT
 from azctx.projections import plain
 from azctx.projections.state import PROJECTION_VERSION, State, replay
 from azctx.projections.view import Caller, session_status, view
-from azctx.store import context_store, quick
+from azctx.store import quick, schedule
 from azctx.store.context_store import ContextStore
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import invariant
@@ -179,7 +179,7 @@ def read_both(path: Path, environ: dict[str, str]) -> tuple[Read, Read]:
 def test_quick_view_equals_the_store_view(
     tmp_path: Path, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch, every: int
 ) -> None:
-    monkeypatch.setattr(context_store, "SNAPSHOT_EVERY", every)
+    monkeypatch.setattr(schedule, "SNAPSHOT_EVERY", every)
     path = tmp_path / "store.db"
     live, ended = busy_store(path, environ)
     seen = set()

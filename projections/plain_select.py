@@ -1,0 +1,141 @@
+"""``azctx select NAME`` decided on the plain state, without pydantic.
+
+A shell switches contexts as often as it shows them, so ``select NAME`` gets the lean
+path of the prompt commands (``plain.py``): this is ``decide.decide_select`` for a
+caller that names no ``--scope``, producing the same event as ``codec.encode`` would
+(same fields, same order, same JSON), and the same notes. Whatever it does not decide
+itself (a refusal, sessions to expire first) it leaves to the model path by raising
+``plain.Unreadable``, which then decides, and reports, exactly as it always does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from azctx.events.names import USER, name_key
+
+from . import overlay
+from .plain import PlainCaller, PlainContext, PlainItem, PlainState, Unreadable, view
+
+
+@dataclass(frozen=True)
+class PlainActor:
+    user: str
+    host: str
+    pid: int
+
+
+@dataclass(frozen=True)
+class PlainSelect:
+    """The decided select: the event's clear columns and encoded bytes, and its notes."""
+
+    name: str
+    scope: str
+    session: str | None
+    time: datetime
+    payload: bytes
+    notes: tuple[str, ...]
+
+
+def event_time(time: datetime) -> str:
+    """An aware time as the event encoder writes it (``...T03:04:05.000006Z`` in UTC,
+    the offset otherwise)."""
+    text = time.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _encode(fields: dict[str, Any]) -> bytes:
+    # The encoder's JSON: compact, and UTF-8 text left as it is.
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _find(state: PlainState, caller: PlainCaller, name: str) -> tuple[str, PlainContext]:
+    """``decide.resolve_scope`` and ``decide._find`` for a select without ``--scope``:
+    the target scope key and the context. Refusals are the model path's to word."""
+    shown = view(state, caller)
+    key = name_key(name)
+    seen = next((i for i in shown.contexts if name_key(i.context.name) == key), None)
+    process = _live_session(state, caller)
+    if seen is not None and seen.scope == "process" and process is not None:
+        return process, seen.context
+    env, own = caller.autosave_env, None if process is None else state.process.get(process)
+    saved, _ = overlay.autosave(env, own, state.user)
+    if saved:
+        found = state.user.contexts.get(key)
+        if found is not None:
+            return USER, found
+    elif process is not None and seen is not None:
+        return process, seen.context
+    raise Unreadable("a refusal: the model path words it")
+
+
+def _live_session(state: PlainState, caller: PlainCaller) -> str | None:
+    status = overlay.session_status(state.sessions, caller.session, caller.time)
+    return caller.session if status == "live" else None
+
+
+def _notes(state: PlainState, caller: PlainCaller, target: str, name: str) -> tuple[str, ...]:
+    """``decide._user_select_notes``: a user-scope select that the session's own
+    default shadows says so."""
+    session = _live_session(state, caller)
+    if target != USER or session is None:
+        return ()
+    process = state.process.get(session)
+    if process is None:
+        return ()
+    key = name_key(name)
+    if key in process.hidden:
+        return (f"hint: '{name}' is hidden in session {session} (removed there)",)
+    own: PlainItem | None = None
+    if process.default is not None:
+        wanted = name_key(process.default)
+        shown = view(state, caller).contexts
+        own = next((i for i in shown if name_key(i.context.name) == wanted), None)
+    if own is not None and name_key(own.context.name) != key:
+        return (
+            f"hint: session {session} has its own default '{own.context.name}', "
+            "which wins in this session (azctx select NAME --scope process changes it)",
+        )
+    return ()
+
+
+def sessions_to_expire(state: PlainState, caller: PlainCaller) -> bool:
+    """Whether a write now must first end sessions past their ttl (the model path's
+    ``_expire_sessions`` appends those events)."""
+    return any(not s.ended and s.expires <= caller.time for s in state.sessions.values())
+
+
+def decide_select(
+    state: PlainState, caller: PlainCaller, actor: PlainActor, name: str
+) -> PlainSelect:
+    """The select of ``name`` as ``decide.decide_select(state, caller, name)`` makes it;
+    ``Unreadable`` for anything the model path must decide."""
+    if sessions_to_expire(state, caller):
+        raise Unreadable("sessions to expire first")
+    target, found = _find(state, caller, name)
+    before = state.scope(target).default
+    scope = USER if target == USER else "process"
+    changes = []
+    if before != found.name:
+        changes.append(
+            {"type": "default", "scope": target, "key": "", "before": before, "after": found.name}
+        )
+    payload = _encode(
+        {
+            "v": 1,
+            "time": event_time(caller.time),
+            "actor": {"user": actor.user, "host": actor.host, "pid": actor.pid},
+            "scope": scope,
+            "session": caller.session,
+            "changes": changes,
+            "shredded": [],
+            "type": "select",
+            "name": found.name,
+            "previous": False,
+        }
+    )
+    notes = _notes(state, caller, target, found.name)
+    return PlainSelect(found.name, scope, caller.session, caller.time, payload, notes)

@@ -1,0 +1,21 @@
+"""When a write saves a snapshot: one rule for every writer (``ContextStore`` and the
+lean ``select`` of ``quick.py``), read at call time so tests can shorten it."""
+
+from __future__ import annotations
+
+#: A snapshot is saved at every multiple of this many operations (and whenever the tail
+#: since the last one reaches it), so loading the state reads one snapshot and at most
+#: this many log rows.
+SNAPSHOT_EVERY = 64
+
+
+def snapshot_due(before: int, after: int, base: int) -> bool:
+    """Whether the write that took the log from seq ``before`` to ``after`` saves a
+    snapshot, the last one being at ``base``.
+
+    Multiples of ``SNAPSHOT_EVERY`` make the schedule the same for every writer: of
+    several processes taking turns, exactly the one whose write crosses a multiple
+    saves it, however stale its idea of ``base``. The tail rule covers a log without a
+    snapshot of this projection version (an upgrade, an older program)."""
+    every = SNAPSHOT_EVERY
+    return after // every > before // every or after - base >= every
