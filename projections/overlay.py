@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from azctx.events.names import account_key, name_key
 
@@ -87,8 +86,7 @@ def autosave(
     return True, "default"
 
 
-@dataclass(frozen=True)
-class Shown(Generic[C, K]):
+class Shown(NamedTuple, Generic[C, K]):
     """One context of the overlay: where it lives, whether it is the default, and its
     account's readable credential (None when there is none or its key is gone)."""
 

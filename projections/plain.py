@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from azctx.events.names import DEFAULT_ENVIRONMENT, USER
 
@@ -53,8 +52,7 @@ class Unreadable(ValueError):
     """The JSON is not in the shape this reader knows; read it through the models."""
 
 
-@dataclass(frozen=True)
-class PlainContext:
+class PlainContext(NamedTuple):
     name: str
     account: str
     account_type: str
@@ -64,31 +62,69 @@ class PlainContext:
     environment: str = DEFAULT_ENVIRONMENT
 
 
-@dataclass
-class PlainScope:
-    contexts: dict[str, PlainContext] = field(default_factory=dict)
-    hidden: set[str] = field(default_factory=set)
-    default: str | None = None
-    autosave: bool | None = None
-    #: Account key -> the data key id its credential is sealed under.
-    credentials: dict[str, str] = field(default_factory=dict)
+class _Record:
+    """Equality and repr by slot, as a dataclass has them: this module's working
+    records are classes of their own, because importing ``dataclasses`` (with the
+    ``inspect`` it pulls in) costs a prompt command more than its whole fold."""
+
+    __slots__: tuple[str, ...] = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
 
 
-@dataclass
-class PlainSession:
-    expires: datetime
-    ended: bool = False
+class PlainScope(_Record):
+    __slots__ = ("autosave", "contexts", "credentials", "default", "hidden")
+
+    def __init__(
+        self,
+        contexts: dict[str, PlainContext] | None = None,
+        hidden: set[str] | None = None,
+        default: str | None = None,
+        autosave: bool | None = None,
+        credentials: dict[str, str] | None = None,
+    ) -> None:
+        self.contexts: dict[str, PlainContext] = {} if contexts is None else contexts
+        self.hidden: set[str] = set() if hidden is None else hidden
+        self.default = default
+        self.autosave = autosave
+        #: Account key -> the data key id its credential is sealed under.
+        self.credentials: dict[str, str] = {} if credentials is None else credentials
 
 
-@dataclass
-class PlainState:
+class PlainSession(_Record):
+    __slots__ = ("ended", "expires")
+
+    def __init__(self, expires: datetime, ended: bool = False) -> None:
+        self.expires = expires
+        self.ended = ended
+
+
+class PlainState(_Record):
     """A working state, folded in place (each load builds its own)."""
 
-    seq: int = 0
-    user: PlainScope = field(default_factory=PlainScope)
-    process: dict[str, PlainScope] = field(default_factory=dict)
-    sessions: dict[str, PlainSession] = field(default_factory=dict)
-    shredded: set[str] = field(default_factory=set)
+    __slots__ = ("process", "seq", "sessions", "shredded", "user")
+
+    def __init__(
+        self,
+        seq: int = 0,
+        user: PlainScope | None = None,
+        process: dict[str, PlainScope] | None = None,
+        sessions: dict[str, PlainSession] | None = None,
+        shredded: set[str] | None = None,
+    ) -> None:
+        self.seq = seq
+        self.user = PlainScope() if user is None else user
+        self.process: dict[str, PlainScope] = {} if process is None else process
+        self.sessions: dict[str, PlainSession] = {} if sessions is None else sessions
+        self.shredded: set[str] = set() if shredded is None else shredded
 
     def scope(self, key: str) -> PlainScope:
         if key == USER:
@@ -96,8 +132,7 @@ class PlainState:
         return self.process.setdefault(key, PlainScope())
 
 
-@dataclass(frozen=True)
-class PlainCaller:
+class PlainCaller(NamedTuple):
     """``view.Caller`` without the actor, which a view does not read."""
 
     time: datetime
@@ -105,16 +140,14 @@ class PlainCaller:
     autosave_env: bool | None = None
 
 
-@dataclass(frozen=True)
-class PlainItem:
+class PlainItem(NamedTuple):
     context: PlainContext
     scope: Literal["user", "process"]
     default: bool
     credential: Literal["stored", "none"]
 
 
-@dataclass(frozen=True)
-class PlainView:
+class PlainView(NamedTuple):
     contexts: tuple[PlainItem, ...]
     default: str | None
 

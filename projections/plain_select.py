@@ -11,9 +11,8 @@ itself (a refusal, sessions to expire first) it leaves to the model path by rais
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from azctx.events.names import USER, name_key
 
@@ -21,15 +20,13 @@ from . import overlay
 from .plain import PlainCaller, PlainContext, PlainItem, PlainState, Unreadable, view
 
 
-@dataclass(frozen=True)
-class PlainActor:
+class PlainActor(NamedTuple):
     user: str
     host: str
     pid: int
 
 
-@dataclass(frozen=True)
-class PlainSelect:
+class PlainSelect(NamedTuple):
     """The decided select: the event's clear columns and encoded bytes, and its notes."""
 
     name: str

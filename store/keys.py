@@ -22,12 +22,9 @@ import contextlib
 import errno
 import hashlib
 import os
-import secrets
 import stat
-from dataclasses import dataclass, field
-from glob import escape as glob_escape
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from azctx.events.errors import BadInput, Refused
 
@@ -43,21 +40,42 @@ _KEY_ID_DOMAIN = b"azctx-master-key-id\0"
 _GENERATE_HINT = "make one with: head -c 32 /dev/urandom | base64"
 
 
-@dataclass(frozen=True)
 class MasterKey:
-    """A master key and where it was found (``path`` is None for ``env``)."""
+    """A master key and where it was found (``path`` is None for ``env``).
 
-    key: bytes = field(repr=False)
+    Immutable; its repr leaves the key out. (A class of its own, not a dataclass:
+    importing ``dataclasses`` costs a prompt command more than reading its key.)"""
+
+    __slots__ = ("key", "path", "source")
+    key: bytes
     source: KeySource
     path: Path | None
+
+    def __init__(self, key: bytes, source: KeySource, path: Path | None) -> None:
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "path", path)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"MasterKey is immutable: cannot set {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MasterKey):
+            return NotImplemented
+        return (self.key, self.source, self.path) == (other.key, other.source, other.path)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.source, self.path))
+
+    def __repr__(self) -> str:
+        return f"MasterKey(source={self.source!r}, path={self.path!r})"
 
     @property
     def key_id(self) -> str:
         return key_id(self.key)
 
 
-@dataclass(frozen=True)
-class MasterKeyInfo:
+class MasterKeyInfo(NamedTuple):
     """Where the open store's master key came from (``source`` None: opened without a
     key), the store's master key id, and the store it opens."""
 
@@ -73,7 +91,7 @@ def key_id(key: bytes) -> str:
 
 
 def generate_key() -> bytes:
-    return secrets.token_bytes(KEY_BYTES)
+    return os.urandom(KEY_BYTES)
 
 
 def encode_key(key: bytes) -> str:
@@ -175,7 +193,7 @@ def write_key_file(path: Path, key: bytes, *, overwrite: bool = False) -> None:
     """
     try:
         paths.ensure_private_dir(path.parent)
-        temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))
         try:
             _install(temp, path, overwrite)
@@ -233,17 +251,20 @@ def _fsync_dir(folder: Path) -> None:
 # -- rotation ---------------------------------------------------------------------------
 
 
-@dataclass
 class KeyRotation:
     """A new master key already safely on disk under a temporary name, next to where it
     will live. ``commit()`` (after the store's rotation committed) moves it into place;
     ``abandon()`` (if the rotation failed) deletes it. If the process dies in between,
-    the new key is still in ``temp``."""
+    the new key is still in ``temp``. Its repr leaves the key out."""
 
-    key: bytes = field(repr=False)
-    path: Path
-    temp: Path
-    replaces: bool
+    def __init__(self, key: bytes, path: Path, temp: Path, replaces: bool) -> None:
+        self.key = key
+        self.path = path
+        self.temp = temp
+        self.replaces = replaces
+
+    def __repr__(self) -> str:
+        return f"KeyRotation(path={self.path!r}, temp={self.temp!r}, replaces={self.replaces})"
 
     def commit(self) -> None:
         try:
@@ -266,7 +287,9 @@ class KeyRotation:
 def rotation_pending(path: Path) -> bool:
     """True while a rotation's new key waits beside ``path`` to replace it."""
     try:
-        return any(path.parent.glob(f".{glob_escape(path.name)}.*.new"))
+        from glob import escape
+
+        return any(path.parent.glob(f".{escape(path.name)}.*.new"))
     except OSError:
         return False
 
@@ -288,7 +311,7 @@ def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None
             hint="give --new-key-file PATH, then point AZCTX_KEY_FILE (or AZCTX_KEY) at it",
         )
     key = generate_key()
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
+    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.new")
     try:
         paths.ensure_private_dir(path.parent)
         _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))

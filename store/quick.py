@@ -18,13 +18,11 @@ through ``ContextStore``, which decides it and words any refusal.
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from azctx.projections import plain, plain_select
 
@@ -51,6 +49,8 @@ def plain_caller(environ: Mapping[str, str]) -> plain.PlainCaller:
 
 def plain_actor() -> plain_select.PlainActor:
     """Who is running this operation (the ``actor`` of its event)."""
+    import getpass
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -131,8 +131,7 @@ def selected(name: str) -> str:
     return f"default context is now '{name}'"
 
 
-@dataclass(frozen=True)
-class Selected:
+class Selected(NamedTuple):
     """``OperationResult`` of a select, without the models."""
 
     seq: int

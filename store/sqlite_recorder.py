@@ -10,7 +10,6 @@ for their turn in ``write_queue`` (a kernel lock that hands over without polling
 from __future__ import annotations
 
 import contextlib
-import random
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -147,6 +146,8 @@ class SqliteRecorder:
                     raise error from None
             # The busy handler already waited; a short random pause breaks lock-step
             # retries of several waiting processes.
+            import random
+
             time.sleep(random.uniform(0.01, 0.05))
         raise AssertionError("unreachable")
 

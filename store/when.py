@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from azctx.events import BadInput
 
@@ -13,8 +13,7 @@ _TTL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 MAX_TTL = timedelta(days=366)
 
 
-@dataclass(frozen=True)
-class When:
+class When(NamedTuple):
     """Either an operation number or an aware point in time."""
 
     seq: int | None = None

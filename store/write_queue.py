@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +43,8 @@ class _Waiter:
     at once."""
 
     def __init__(self, fd: int) -> None:
+        import threading  # only when there is a wait: not on an uncontended write
+
         self._fd = fd
         self._done = threading.Event()
         self._guard = threading.Lock()
