@@ -57,7 +57,9 @@ def decode(data: bytes) -> Event:
         raw = json.loads(data)
         if not isinstance(raw, dict):
             raise EventDecodeError("an event must be a JSON object")
-        if raw.get("v", 1) != _CURRENT.get(raw.get("type", ""), -1):
+        kind = raw.get("type")
+        # A type that is not a string (a list is not even hashable) is for upcast to refuse.
+        if not isinstance(kind, str) or raw.get("v", 1) != _CURRENT.get(kind, -1):
             raw = upcast(raw)
         return _adapter().validate_python(raw)
     except EventDecodeError:
