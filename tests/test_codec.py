@@ -76,6 +76,17 @@ def test_every_event_survives_the_codec(event: Event) -> None:
     assert type(decode(encode(event))) is type(event)
 
 
+def test_what_this_program_writes_takes_the_direct_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Replay decodes every row: its own events must not go through json.loads and a
+    # second validation (the direct path is what makes replay fast enough).
+    def no(data: bytes) -> Event:
+        raise AssertionError(f"took the slow path: {data!r}")
+
+    monkeypatch.setattr(codec, "_decode_slowly", no)
+    for event in EVENTS:
+        assert decode(encode(event)) == event
+
+
 def _remove(**changes: object) -> bytes:
     raw = json.loads(encode(EVENTS[2]))
     raw.update(changes)
