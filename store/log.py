@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import os
 import secrets
+import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from pathlib import Path
 from types import TracebackType
 
 from azctx.events import BadInput
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import crypto, keys
 from .errors import (
@@ -99,18 +101,41 @@ class VerifyReport:
 # -- the canonical encodings ------------------------------------------------------------
 
 
+_METADATA_TAG = b"azctx-log-v1\0"
+_SEQ_TIME = struct.Struct(">Qq").pack
+_TEXT_LENGTH = struct.Struct(">BI").pack
+
+
+def _text_field(text: str | None) -> bytes:
+    if text is None:
+        return b"\x00"
+    data = text.encode("utf-8")
+    return _TEXT_LENGTH(1, len(data)) + data
+
+
 def row_metadata(
     seq: int, time_us: int, kind: str, scope: str | None, session: str | None, key_id: str
 ) -> bytes:
-    """The one encoding of a row's clear columns, for its hash and its associated data."""
-    parts = [b"azctx-log-v1\0", seq.to_bytes(8, "big"), time_us.to_bytes(8, "big", signed=True)]
-    for text in (kind, scope, session, key_id):
-        if text is None:
-            parts.append(b"\x00")
-        else:
-            data = text.encode("utf-8")
-            parts.append(b"\x01" + len(data).to_bytes(4, "big") + data)
-    return b"".join(parts)
+    """The one encoding of a row's clear columns, for its hash and its associated data:
+    the tag, seq (8 bytes, big-endian), time (8 bytes, signed), then each text as a zero
+    byte for None, else a one byte, its UTF-8 length (4 bytes) and its UTF-8 bytes.
+
+    A stored-format contract (every row's hash covers it); ``struct`` only because
+    replay encodes it for every row it reads."""
+    try:
+        return b"".join(
+            (
+                _METADATA_TAG,
+                _SEQ_TIME(seq, time_us),
+                _text_field(kind),
+                _text_field(scope),
+                _text_field(session),
+                _text_field(key_id),
+            )
+        )
+    except struct.error:
+        # What int.to_bytes raised before struct did the packing: callers see the same.
+        raise OverflowError(f"a field of log row {seq} is out of range") from None
 
 
 def row_hash(prev_hash: bytes, metadata: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
@@ -167,6 +192,7 @@ class Log:
         self._stored_key_id = stored_key_id
         self._log_key_id = log_key_id
         self._log_keys: dict[str, bytes] = {}
+        self._log_ciphers: dict[str, AESGCM] = {}
         self._writing = False
         self._pending_master: MasterKey | None = None
         self._shredded = False
@@ -175,6 +201,7 @@ class Log:
 
     def close(self) -> None:
         self._log_keys.clear()
+        self._log_ciphers.clear()
         self._recorder.close()
 
     def __enter__(self) -> Log:
@@ -269,6 +296,12 @@ class Log:
         key = self._unwrap(row)
         self._log_keys[key_id] = key
         return key
+
+    def _log_cipher(self, key_id: str, seq: int) -> AESGCM:
+        cached = self._log_ciphers.get(key_id)
+        if cached is None:
+            cached = self._log_ciphers[key_id] = crypto.cipher(self._log_key(key_id, seq))
+        return cached
 
     def master_key_info(self) -> MasterKeyInfo:
         master = self._master
@@ -379,30 +412,32 @@ class Log:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _check_row(self, row: LogRow) -> None:
-        expected = row_hash(row.prev_hash, _row_metadata_of(row), row.nonce, row.ciphertext)
-        if expected != row.hash:
+    def _check_row(self, row: LogRow) -> bytes:
+        """Check the row's hash; returns its metadata, which its decryption needs too."""
+        metadata = _row_metadata_of(row)
+        if row_hash(row.prev_hash, metadata, row.nonce, row.ciphertext) != row.hash:
             raise TamperedError(f"log row {row.seq} fails its hash check", row.seq)
+        return metadata
 
-    def _decrypt(self, row: LogRow) -> bytes:
-        key = self._log_key(row.key_id, row.seq)
-        aad = row.prev_hash + _row_metadata_of(row)
+    def _decrypt(self, row: LogRow, metadata: bytes) -> bytes:
+        """The row's payload; ``metadata`` is the row's, from ``_check_row``."""
+        aead = self._log_cipher(row.key_id, row.seq)
         try:
-            return crypto.decrypt(key, row.nonce, row.ciphertext, aad)
+            return crypto.decrypt_with(aead, row.nonce, row.ciphertext, row.prev_hash + metadata)
         except crypto.CryptoError:
             raise TamperedError(
                 f"log row {row.seq} fails its authentication check", row.seq
             ) from None
 
-    def _entry(self, row: LogRow) -> Entry:
-        payload = self._decrypt(row)
+    def _entry(self, row: LogRow, metadata: bytes) -> Entry:
+        payload = self._decrypt(row, metadata)
         return Entry(
             row.seq, from_us(row.time_us), row.kind, row.scope, row.session, payload, row.hash
         )
 
-    def _walk(self, after: int, upto: int | None) -> Iterator[LogRow]:
+    def _walk(self, after: int, upto: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows after < seq <= upto, oldest first, each checked against its own hash and
-        linked to its predecessor, with no gaps."""
+        linked to its predecessor, with no gaps; each with its metadata."""
         prev_hash: bytes | None = ZERO_HASH
         if after > 0:
             anchor = self._recorder.log_row(after)
@@ -415,12 +450,12 @@ class Log:
                     raise _missing(expected)
                 if prev_hash is None:
                     raise _missing(after)
-                self._check_row(row)
+                metadata = self._check_row(row)
                 if row.prev_hash != prev_hash:
                     raise TamperedError(
                         f"log row {row.seq} does not link to its predecessor", row.seq
                     )
-                yield row
+                yield row, metadata
                 prev_hash = row.hash
                 expected += 1
             if len(page) < _PAGE:
@@ -430,7 +465,7 @@ class Log:
             if head is not None and head.seq >= expected:
                 raise _missing(expected)
 
-    def _walk_reverse(self, before: int | None) -> Iterator[LogRow]:
+    def _walk_reverse(self, before: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows seq < before, newest first, with the same checks as ``_walk``; each row's
         link is checked against its predecessor before the row is returned."""
         rows = self._desc_rows(before)
@@ -441,7 +476,7 @@ class Log:
                 raise _missing(before - 1)
         while current is not None:
             previous = next(rows, None)
-            self._check_row(current)
+            metadata = self._check_row(current)
             if current.seq > 1 and (previous is None or previous.seq != current.seq - 1):
                 raise _missing(current.seq - 1)
             expected_prev = ZERO_HASH if previous is None else previous.hash
@@ -449,7 +484,7 @@ class Log:
                 raise TamperedError(
                     f"log row {current.seq} does not link to its predecessor", current.seq
                 )
-            yield current
+            yield current, metadata
             current = previous
 
     def _desc_rows(self, before: int | None) -> Iterator[LogRow]:
@@ -463,21 +498,21 @@ class Log:
 
     def entries(self, after: int = 0, upto: int | None = None) -> Iterator[Entry]:
         """Entries with after < seq <= upto, oldest first, decrypted and checked."""
-        for row in self._walk(after, upto):
-            yield self._entry(row)
+        for row, metadata in self._walk(after, upto):
+            yield self._entry(row, metadata)
 
     def entries_reverse(self, before: int | None = None) -> Iterator[Entry]:
         """Entries with seq < before (all when None), newest first, decrypted and checked."""
-        for row in self._walk_reverse(before):
-            yield self._entry(row)
+        for row, metadata in self._walk_reverse(before):
+            yield self._entry(row, metadata)
 
     def entry(self, seq: int) -> Entry:
         """The entry ``seq``; LookupError when the log has no such row (seq < 1 or past
         the head), TamperedError when a row that should be there is missing."""
         if seq < 1:
             raise LookupError(f"no log row {seq}")
-        for row in self._walk(seq - 1, seq):
-            return self._entry(row)
+        for row, metadata in self._walk(seq - 1, seq):
+            return self._entry(row, metadata)
         raise LookupError(f"no log row {seq}")
 
     def seq_at(self, time: datetime) -> int:
@@ -551,9 +586,9 @@ class Log:
         if not chain_only:
             self._current_master()
         count, head_seq, head_hash = 0, 0, ZERO_HASH
-        for row in self._walk(0, None):
+        for row, metadata in self._walk(0, None):
             if not chain_only:
-                self._decrypt(row)
+                self._decrypt(row, metadata)
             count, head_seq, head_hash = count + 1, row.seq, row.hash
         return VerifyReport(count, head_seq, head_hash, not chain_only)
 
