@@ -23,6 +23,7 @@ index lookup and agrees with the order of the log.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
@@ -75,12 +76,17 @@ _ROTATION_GRACE = 2.0
 @dataclass(frozen=True)
 class Entry:
     seq: int
-    time: datetime
+    time_us: int
     kind: str
     scope: str | None
     session: str | None
     payload: bytes
     hash: bytes
+
+    @functools.cached_property
+    def time(self) -> datetime:
+        # On demand: a replay reads every entry and looks at no entry's time.
+        return from_us(self.time_us)
 
 
 @dataclass(frozen=True)
@@ -106,11 +112,17 @@ _SEQ_TIME = struct.Struct(">Qq").pack
 _TEXT_LENGTH = struct.Struct(">BI").pack
 
 
-def _text_field(text: str | None) -> bytes:
-    if text is None:
-        return b"\x00"
-    data = text.encode("utf-8")
-    return _TEXT_LENGTH(1, len(data)) + data
+@functools.lru_cache(maxsize=1024)
+def _text_fields(kind: str, scope: str | None, session: str | None, key_id: str) -> bytes:
+    # Cached: a log repeats few combinations of these clear columns (no secret here).
+    parts = []
+    for text in (kind, scope, session, key_id):
+        if text is None:
+            parts.append(b"\x00")
+        else:
+            data = text.encode("utf-8")
+            parts.append(_TEXT_LENGTH(1, len(data)) + data)
+    return b"".join(parts)
 
 
 def row_metadata(
@@ -123,16 +135,7 @@ def row_metadata(
     A stored-format contract (every row's hash covers it); ``struct`` only because
     replay encodes it for every row it reads."""
     try:
-        return b"".join(
-            (
-                _METADATA_TAG,
-                _SEQ_TIME(seq, time_us),
-                _text_field(kind),
-                _text_field(scope),
-                _text_field(session),
-                _text_field(key_id),
-            )
-        )
+        return _METADATA_TAG + _SEQ_TIME(seq, time_us) + _text_fields(kind, scope, session, key_id)
     except struct.error:
         # What int.to_bytes raised before struct did the packing: callers see the same.
         raise OverflowError(f"a field of log row {seq} is out of range") from None
@@ -408,7 +411,7 @@ class Log:
                 prev_hash, digest,
             )
         )  # fmt: skip
-        return Entry(seq, from_us(time_us), kind, scope, session, payload, digest)
+        return Entry(seq, time_us, kind, scope, session, payload, digest)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -431,9 +434,7 @@ class Log:
 
     def _entry(self, row: LogRow, metadata: bytes) -> Entry:
         payload = self._decrypt(row, metadata)
-        return Entry(
-            row.seq, from_us(row.time_us), row.kind, row.scope, row.session, payload, row.hash
-        )
+        return Entry(row.seq, row.time_us, row.kind, row.scope, row.session, payload, row.hash)
 
     def _walk(self, after: int, upto: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows after < seq <= upto, oldest first, each checked against its own hash and
