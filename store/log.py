@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 from azctx.events import BadInput
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -73,8 +74,10 @@ _KEY_CHECK_PLAINTEXT = b"azctx key check v1"
 _ROTATION_GRACE = 2.0
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One log entry, decrypted and checked. A named tuple, and its ``time`` made on
+    demand: a replay builds one per row and never looks at the time."""
+
     seq: int
     time_us: int
     kind: str
@@ -83,9 +86,8 @@ class Entry:
     payload: bytes
     hash: bytes
 
-    @functools.cached_property
+    @property
     def time(self) -> datetime:
-        # On demand: a replay reads every entry and looks at no entry's time.
         return from_us(self.time_us)
 
 
@@ -422,19 +424,22 @@ class Log:
             raise TamperedError(f"log row {row.seq} fails its hash check", row.seq)
         return metadata
 
-    def _decrypt(self, row: LogRow, metadata: bytes) -> bytes:
-        """The row's payload; ``metadata`` is the row's, from ``_check_row``."""
-        aead = self._log_cipher(row.key_id, row.seq)
-        try:
-            return crypto.decrypt_with(aead, row.nonce, row.ciphertext, row.prev_hash + metadata)
-        except crypto.CryptoError:
-            raise TamperedError(
-                f"log row {row.seq} fails its authentication check", row.seq
-            ) from None
+    def _entries(self, rows: Iterable[tuple[LogRow, bytes]]) -> Iterator[Entry]:
+        """The checked ``rows`` (with their metadata, from ``_check_row``) decrypted.
 
-    def _entry(self, row: LogRow, metadata: bytes) -> Entry:
-        payload = self._decrypt(row, metadata)
-        return Entry(row.seq, row.time_us, row.kind, row.scope, row.session, payload, row.hash)
+        One loop for every read: a replay runs it once per row, so nothing in it is a
+        call that need not be."""
+        ciphers = self._log_ciphers
+        decrypt = crypto.decrypt_with
+        for row, metadata in rows:
+            aead = ciphers.get(row.key_id) or self._log_cipher(row.key_id, row.seq)
+            try:
+                payload = decrypt(aead, row.nonce, row.ciphertext, row.prev_hash + metadata)
+            except crypto.CryptoError:
+                raise TamperedError(
+                    f"log row {row.seq} fails its authentication check", row.seq
+                ) from None
+            yield Entry(row.seq, row.time_us, row.kind, row.scope, row.session, payload, row.hash)
 
     def _walk(self, after: int, upto: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows after < seq <= upto, oldest first, each checked against its own hash and
@@ -499,21 +504,19 @@ class Log:
 
     def entries(self, after: int = 0, upto: int | None = None) -> Iterator[Entry]:
         """Entries with after < seq <= upto, oldest first, decrypted and checked."""
-        for row, metadata in self._walk(after, upto):
-            yield self._entry(row, metadata)
+        return self._entries(self._walk(after, upto))
 
     def entries_reverse(self, before: int | None = None) -> Iterator[Entry]:
         """Entries with seq < before (all when None), newest first, decrypted and checked."""
-        for row, metadata in self._walk_reverse(before):
-            yield self._entry(row, metadata)
+        return self._entries(self._walk_reverse(before))
 
     def entry(self, seq: int) -> Entry:
         """The entry ``seq``; LookupError when the log has no such row (seq < 1 or past
         the head), TamperedError when a row that should be there is missing."""
         if seq < 1:
             raise LookupError(f"no log row {seq}")
-        for row, metadata in self._walk(seq - 1, seq):
-            return self._entry(row, metadata)
+        for found in self._entries(self._walk(seq - 1, seq)):
+            return found
         raise LookupError(f"no log row {seq}")
 
     def seq_at(self, time: datetime) -> int:
@@ -587,9 +590,11 @@ class Log:
         if not chain_only:
             self._current_master()
         count, head_seq, head_hash = 0, 0, ZERO_HASH
-        for row, metadata in self._walk(0, None):
-            if not chain_only:
-                self._decrypt(row, metadata)
+        rows = self._walk(0, None)
+        checked: Iterator[LogRow | Entry] = (
+            (row for row, _ in rows) if chain_only else self._entries(rows)
+        )
+        for row in checked:
             count, head_seq, head_hash = count + 1, row.seq, row.hash
         return VerifyReport(count, head_seq, head_hash, not chain_only)
 
