@@ -149,10 +149,6 @@ def row_hash(prev_hash: bytes, metadata: bytes, nonce: bytes, ciphertext: bytes)
     ).digest()
 
 
-def _row_metadata_of(row: LogRow) -> bytes:
-    return row_metadata(row.seq, row.time_us, row.kind, row.scope, row.session, row.key_id)
-
-
 def _snapshot_aad(seq: int, version: int, log_hash: bytes) -> bytes:
     return b"azctx-snapshot-v1\0" + seq.to_bytes(8, "big") + version.to_bytes(8, "big") + log_hash
 
@@ -419,7 +415,7 @@ class Log:
 
     def _check_row(self, row: LogRow) -> bytes:
         """Check the row's hash; returns its metadata, which its decryption needs too."""
-        metadata = _row_metadata_of(row)
+        metadata = row_metadata(row.seq, row.time_us, row.kind, row.scope, row.session, row.key_id)
         if row_hash(row.prev_hash, metadata, row.nonce, row.ciphertext) != row.hash:
             raise TamperedError(f"log row {row.seq} fails its hash check", row.seq)
         return metadata
