@@ -62,6 +62,8 @@ MAX_LOCK_TIMEOUT = 3600.0
 SECRET_KINDS = ("account", "session")
 
 _PAGE = 256
+#: Rows decrypted ahead at first by ``Log._entries``; doubled per batch up to ``_PAGE``.
+_FIRST_BATCH = 16
 _SNAPSHOT_PAGE = 8
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -420,22 +422,47 @@ class Log:
             raise TamperedError(f"log row {row.seq} fails its hash check", row.seq)
         return metadata
 
-    def _entries(self, rows: Iterable[tuple[LogRow, bytes]]) -> Iterator[Entry]:
+    def _entries(self, rows: Iterator[tuple[LogRow, bytes]]) -> Iterator[Entry]:
         """The checked ``rows`` (with their metadata, from ``_check_row``) decrypted.
 
-        One loop for every read: a replay runs it once per row, so nothing in it is a
-        call that need not be."""
+        One loop for every read, run a batch of rows at a time, the batch doubling up to
+        a page: a replay then alternates between this loop and its own decode-and-fold
+        loop once per batch instead of once per row, which is markedly faster (each loop
+        keeps its code and data in the CPU caches), while a caller that stops early has
+        paid for few rows more than it took. A failure is raised after the entries
+        before it, as if the rows were read one by one."""
         ciphers = self._log_ciphers
         decrypt = crypto.decrypt_with
-        for row, metadata in rows:
-            aead = ciphers.get(row.key_id) or self._log_cipher(row.key_id, row.seq)
+        size = _FIRST_BATCH
+        while True:
+            batch: list[Entry] = []
+            failure: Exception | None = None
             try:
-                payload = decrypt(aead, row.nonce, row.ciphertext, row.prev_hash + metadata)
-            except crypto.CryptoError:
-                raise TamperedError(
-                    f"log row {row.seq} fails its authentication check", row.seq
-                ) from None
-            yield Entry(row.seq, row.time_us, row.kind, row.scope, row.session, payload, row.hash)
+                for row, metadata in rows:
+                    aead = ciphers.get(row.key_id) or self._log_cipher(row.key_id, row.seq)
+                    try:
+                        aad = row.prev_hash + metadata
+                        payload = decrypt(aead, row.nonce, row.ciphertext, aad)
+                    except crypto.CryptoError:
+                        raise TamperedError(
+                            f"log row {row.seq} fails its authentication check", row.seq
+                        ) from None
+                    batch.append(
+                        Entry(
+                            row.seq, row.time_us, row.kind, row.scope, row.session, payload,
+                            row.hash,
+                        )
+                    )  # fmt: skip
+                    if len(batch) == size:
+                        break
+            except Exception as exc:
+                failure = exc
+            yield from batch
+            if failure is not None:
+                raise failure
+            if len(batch) < size:
+                return
+            size = min(2 * size, _PAGE)
 
     def _walk(self, after: int, upto: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows after < seq <= upto, oldest first, each checked against its own hash and
