@@ -321,16 +321,12 @@ def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
     return moves
 
 
-def _apply(work: _Work, seq: int, event: Event) -> None:
-    kind = event.type
-    if kind in ("rename", "undo") and len(event.changes) > 1:
-        # Before the default changes below, so the history remembers the new name.
-        for scope, old, new in context_moves(event.changes):
-            work.scope(scope).move_in_history(old, new)
-    for change in event.changes:
-        _set_cell(work, change)
-    if event.shredded:
-        work.own_shredded().update(event.shredded)
+#: The events that change more than cells: the few ``_apply`` hands on (a set lookup is
+#: cheaper than the isinstance checks every other event would go through).
+_LEDGER_AND_SESSION_KINDS = frozenset({"undo", "session-start", "session-end"})
+
+
+def _apply_ledger_or_session(work: _Work, seq: int, event: Event) -> None:
     if isinstance(event, OperationUndone):
         work.own_ledger().record(seq, event.target)
     elif isinstance(event, SessionStarted):
@@ -348,6 +344,20 @@ def _apply(work: _Work, seq: int, event: Event) -> None:
             sessions[event.session_id] = info.model_copy(update={"ended": True})
         # Its contexts are no longer visible to anyone; its secrets are shredded.
         work.own_process().pop(event.session_id, None)
+
+
+def _apply(work: _Work, seq: int, event: Event) -> None:
+    kind = event.type
+    if kind in ("rename", "undo") and len(event.changes) > 1:
+        # Before the default changes below, so the history remembers the new name.
+        for scope, old, new in context_moves(event.changes):
+            work.scope(scope).move_in_history(old, new)
+    for change in event.changes:
+        _set_cell(work, change)
+    if event.shredded:
+        work.own_shredded().update(event.shredded)
+    if kind in _LEDGER_AND_SESSION_KINDS:
+        _apply_ledger_or_session(work, seq, event)
     work.seq = seq
 
 

@@ -34,10 +34,20 @@ def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
 
 
 def decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
+    return decrypt_with(AESGCM(key), nonce, ciphertext, aad)
+
+
+def cipher(key: bytes) -> AESGCM:
+    """The AES-256-GCM object of ``key``, to keep for ``decrypt_with``: building it
+    costs more than decrypting one small blob, and a replay decrypts every row."""
+    return AESGCM(key)
+
+
+def decrypt_with(aead: AESGCM, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     if len(nonce) != NONCE_BYTES or len(ciphertext) < TAG_BYTES:
         raise CryptoError("malformed ciphertext")
     try:
-        return AESGCM(key).decrypt(nonce, ciphertext, aad)
+        return aead.decrypt(nonce, ciphertext, aad)
     except InvalidTag:
         raise CryptoError("authentication failed") from None
 

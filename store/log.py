@@ -23,17 +23,21 @@ index lookup and agrees with the order of the log.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import secrets
+import struct
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 from azctx.events import BadInput
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import crypto, keys
 from .errors import (
@@ -58,6 +62,8 @@ MAX_LOCK_TIMEOUT = 3600.0
 SECRET_KINDS = ("account", "session")
 
 _PAGE = 256
+#: Rows decrypted ahead at first by ``Log._entries``; doubled per batch up to ``_PAGE``.
+_FIRST_BATCH = 16
 _SNAPSHOT_PAGE = 8
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -70,15 +76,21 @@ _KEY_CHECK_PLAINTEXT = b"azctx key check v1"
 _ROTATION_GRACE = 2.0
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
+    """One log entry, decrypted and checked. A named tuple, and its ``time`` made on
+    demand: a replay builds one per row and never looks at the time."""
+
     seq: int
-    time: datetime
+    time_us: int
     kind: str
     scope: str | None
     session: str | None
     payload: bytes
     hash: bytes
+
+    @property
+    def time(self) -> datetime:
+        return from_us(self.time_us)
 
 
 @dataclass(frozen=True)
@@ -99,28 +111,44 @@ class VerifyReport:
 # -- the canonical encodings ------------------------------------------------------------
 
 
-def row_metadata(
-    seq: int, time_us: int, kind: str, scope: str | None, session: str | None, key_id: str
-) -> bytes:
-    """The one encoding of a row's clear columns, for its hash and its associated data."""
-    parts = [b"azctx-log-v1\0", seq.to_bytes(8, "big"), time_us.to_bytes(8, "big", signed=True)]
+_METADATA_TAG = b"azctx-log-v1\0"
+_SEQ_TIME = struct.Struct(">Qq").pack
+_TEXT_LENGTH = struct.Struct(">BI").pack
+
+
+@functools.lru_cache(maxsize=1024)
+def _text_fields(kind: str, scope: str | None, session: str | None, key_id: str) -> bytes:
+    # Cached: a log repeats few combinations of these clear columns (no secret here).
+    parts = []
     for text in (kind, scope, session, key_id):
         if text is None:
             parts.append(b"\x00")
         else:
             data = text.encode("utf-8")
-            parts.append(b"\x01" + len(data).to_bytes(4, "big") + data)
+            parts.append(_TEXT_LENGTH(1, len(data)) + data)
     return b"".join(parts)
+
+
+def row_metadata(
+    seq: int, time_us: int, kind: str, scope: str | None, session: str | None, key_id: str
+) -> bytes:
+    """The one encoding of a row's clear columns, for its hash and its associated data:
+    the tag, seq (8 bytes, big-endian), time (8 bytes, signed), then each text as a zero
+    byte for None, else a one byte, its UTF-8 length (4 bytes) and its UTF-8 bytes.
+
+    A stored-format contract (every row's hash covers it); ``struct`` only because
+    replay encodes it for every row it reads."""
+    try:
+        return _METADATA_TAG + _SEQ_TIME(seq, time_us) + _text_fields(kind, scope, session, key_id)
+    except struct.error:
+        # What int.to_bytes raised before struct did the packing: callers see the same.
+        raise OverflowError(f"a field of log row {seq} is out of range") from None
 
 
 def row_hash(prev_hash: bytes, metadata: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
     return hashlib.sha256(
         prev_hash + metadata + len(nonce).to_bytes(1, "big") + nonce + ciphertext
     ).digest()
-
-
-def _row_metadata_of(row: LogRow) -> bytes:
-    return row_metadata(row.seq, row.time_us, row.kind, row.scope, row.session, row.key_id)
 
 
 def _snapshot_aad(seq: int, version: int, log_hash: bytes) -> bytes:
@@ -167,6 +195,7 @@ class Log:
         self._stored_key_id = stored_key_id
         self._log_key_id = log_key_id
         self._log_keys: dict[str, bytes] = {}
+        self._log_ciphers: dict[str, AESGCM] = {}
         self._writing = False
         self._pending_master: MasterKey | None = None
         self._shredded = False
@@ -175,6 +204,7 @@ class Log:
 
     def close(self) -> None:
         self._log_keys.clear()
+        self._log_ciphers.clear()
         self._recorder.close()
 
     def __enter__(self) -> Log:
@@ -269,6 +299,12 @@ class Log:
         key = self._unwrap(row)
         self._log_keys[key_id] = key
         return key
+
+    def _log_cipher(self, key_id: str, seq: int) -> AESGCM:
+        cached = self._log_ciphers.get(key_id)
+        if cached is None:
+            cached = self._log_ciphers[key_id] = crypto.cipher(self._log_key(key_id, seq))
+        return cached
 
     def master_key_info(self) -> MasterKeyInfo:
         master = self._master
@@ -375,34 +411,62 @@ class Log:
                 prev_hash, digest,
             )
         )  # fmt: skip
-        return Entry(seq, from_us(time_us), kind, scope, session, payload, digest)
+        return Entry(seq, time_us, kind, scope, session, payload, digest)
 
     # -- reading ----------------------------------------------------------------------------
 
-    def _check_row(self, row: LogRow) -> None:
-        expected = row_hash(row.prev_hash, _row_metadata_of(row), row.nonce, row.ciphertext)
-        if expected != row.hash:
+    def _check_row(self, row: LogRow) -> bytes:
+        """Check the row's hash; returns its metadata, which its decryption needs too."""
+        metadata = row_metadata(row.seq, row.time_us, row.kind, row.scope, row.session, row.key_id)
+        if row_hash(row.prev_hash, metadata, row.nonce, row.ciphertext) != row.hash:
             raise TamperedError(f"log row {row.seq} fails its hash check", row.seq)
+        return metadata
 
-    def _decrypt(self, row: LogRow) -> bytes:
-        key = self._log_key(row.key_id, row.seq)
-        aad = row.prev_hash + _row_metadata_of(row)
-        try:
-            return crypto.decrypt(key, row.nonce, row.ciphertext, aad)
-        except crypto.CryptoError:
-            raise TamperedError(
-                f"log row {row.seq} fails its authentication check", row.seq
-            ) from None
+    def _entries(self, rows: Iterator[tuple[LogRow, bytes]]) -> Iterator[Entry]:
+        """The checked ``rows`` (with their metadata, from ``_check_row``) decrypted.
 
-    def _entry(self, row: LogRow) -> Entry:
-        payload = self._decrypt(row)
-        return Entry(
-            row.seq, from_us(row.time_us), row.kind, row.scope, row.session, payload, row.hash
-        )
+        One loop for every read, run a batch of rows at a time, the batch doubling up to
+        a page: a replay then alternates between this loop and its own decode-and-fold
+        loop once per batch instead of once per row, which is markedly faster (each loop
+        keeps its code and data in the CPU caches), while a caller that stops early has
+        paid for few rows more than it took. A failure is raised after the entries
+        before it, as if the rows were read one by one."""
+        ciphers = self._log_ciphers
+        decrypt = crypto.decrypt_with
+        size = _FIRST_BATCH
+        while True:
+            batch: list[Entry] = []
+            failure: Exception | None = None
+            try:
+                for row, metadata in rows:
+                    aead = ciphers.get(row.key_id) or self._log_cipher(row.key_id, row.seq)
+                    try:
+                        aad = row.prev_hash + metadata
+                        payload = decrypt(aead, row.nonce, row.ciphertext, aad)
+                    except crypto.CryptoError:
+                        raise TamperedError(
+                            f"log row {row.seq} fails its authentication check", row.seq
+                        ) from None
+                    batch.append(
+                        Entry(
+                            row.seq, row.time_us, row.kind, row.scope, row.session, payload,
+                            row.hash,
+                        )
+                    )  # fmt: skip
+                    if len(batch) == size:
+                        break
+            except Exception as exc:
+                failure = exc
+            yield from batch
+            if failure is not None:
+                raise failure
+            if len(batch) < size:
+                return
+            size = min(2 * size, _PAGE)
 
-    def _walk(self, after: int, upto: int | None) -> Iterator[LogRow]:
+    def _walk(self, after: int, upto: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows after < seq <= upto, oldest first, each checked against its own hash and
-        linked to its predecessor, with no gaps."""
+        linked to its predecessor, with no gaps; each with its metadata."""
         prev_hash: bytes | None = ZERO_HASH
         if after > 0:
             anchor = self._recorder.log_row(after)
@@ -415,12 +479,12 @@ class Log:
                     raise _missing(expected)
                 if prev_hash is None:
                     raise _missing(after)
-                self._check_row(row)
+                metadata = self._check_row(row)
                 if row.prev_hash != prev_hash:
                     raise TamperedError(
                         f"log row {row.seq} does not link to its predecessor", row.seq
                     )
-                yield row
+                yield row, metadata
                 prev_hash = row.hash
                 expected += 1
             if len(page) < _PAGE:
@@ -430,7 +494,7 @@ class Log:
             if head is not None and head.seq >= expected:
                 raise _missing(expected)
 
-    def _walk_reverse(self, before: int | None) -> Iterator[LogRow]:
+    def _walk_reverse(self, before: int | None) -> Iterator[tuple[LogRow, bytes]]:
         """Rows seq < before, newest first, with the same checks as ``_walk``; each row's
         link is checked against its predecessor before the row is returned."""
         rows = self._desc_rows(before)
@@ -441,7 +505,7 @@ class Log:
                 raise _missing(before - 1)
         while current is not None:
             previous = next(rows, None)
-            self._check_row(current)
+            metadata = self._check_row(current)
             if current.seq > 1 and (previous is None or previous.seq != current.seq - 1):
                 raise _missing(current.seq - 1)
             expected_prev = ZERO_HASH if previous is None else previous.hash
@@ -449,7 +513,7 @@ class Log:
                 raise TamperedError(
                     f"log row {current.seq} does not link to its predecessor", current.seq
                 )
-            yield current
+            yield current, metadata
             current = previous
 
     def _desc_rows(self, before: int | None) -> Iterator[LogRow]:
@@ -463,21 +527,19 @@ class Log:
 
     def entries(self, after: int = 0, upto: int | None = None) -> Iterator[Entry]:
         """Entries with after < seq <= upto, oldest first, decrypted and checked."""
-        for row in self._walk(after, upto):
-            yield self._entry(row)
+        return self._entries(self._walk(after, upto))
 
     def entries_reverse(self, before: int | None = None) -> Iterator[Entry]:
         """Entries with seq < before (all when None), newest first, decrypted and checked."""
-        for row in self._walk_reverse(before):
-            yield self._entry(row)
+        return self._entries(self._walk_reverse(before))
 
     def entry(self, seq: int) -> Entry:
         """The entry ``seq``; LookupError when the log has no such row (seq < 1 or past
         the head), TamperedError when a row that should be there is missing."""
         if seq < 1:
             raise LookupError(f"no log row {seq}")
-        for row in self._walk(seq - 1, seq):
-            return self._entry(row)
+        for found in self._entries(self._walk(seq - 1, seq)):
+            return found
         raise LookupError(f"no log row {seq}")
 
     def seq_at(self, time: datetime) -> int:
@@ -551,9 +613,11 @@ class Log:
         if not chain_only:
             self._current_master()
         count, head_seq, head_hash = 0, 0, ZERO_HASH
-        for row in self._walk(0, None):
-            if not chain_only:
-                self._decrypt(row)
+        rows = self._walk(0, None)
+        checked: Iterator[LogRow | Entry] = (
+            (row for row, _ in rows) if chain_only else self._entries(rows)
+        )
+        for row in checked:
             count, head_seq, head_hash = count + 1, row.seq, row.hash
         return VerifyReport(count, head_seq, head_hash, not chain_only)
 

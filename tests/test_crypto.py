@@ -37,6 +37,17 @@ def test_any_changed_byte_fails(key: bytes, plaintext: bytes, aad: bytes, flip: 
         crypto.open(key, crypto.seal(key, plaintext, aad), aad + b"x")
 
 
+@given(key=keys_, plaintext=st.binary(max_size=256), aad=st.binary(max_size=32))
+def test_a_kept_cipher_decrypts_as_the_key_does(key: bytes, plaintext: bytes, aad: bytes) -> None:
+    nonce, ciphertext = crypto.encrypt(key, plaintext, aad)
+    aead = crypto.cipher(key)
+    assert crypto.decrypt_with(aead, nonce, ciphertext, aad) == plaintext
+    assert crypto.decrypt(key, nonce, ciphertext, aad) == plaintext
+    for bad in ((nonce, ciphertext, aad + b"x"), (nonce[:-1], ciphertext, aad), (nonce, b"", aad)):
+        with pytest.raises(crypto.CryptoError):
+            crypto.decrypt_with(aead, *bad)
+
+
 def test_nonces_are_fresh() -> None:
     key = crypto.new_key()
     assert len({crypto.seal(key, b"same", b"")[:12] for _ in range(1000)}) == 1000
@@ -81,6 +92,45 @@ def test_row_metadata_is_unambiguous(
 
 def test_row_metadata_separates_none_from_empty() -> None:
     assert row_metadata(1, 0, "k", None, "", "id") != row_metadata(1, 0, "k", "", None, "id")
+
+
+def _row_metadata_as_first_defined(
+    seq: int, time_us: int, kind: str, scope: str | None, session: str | None, key_id: str
+) -> bytes:
+    """The definition every stored row's hash and associated data were made with."""
+    parts = [b"azctx-log-v1\0", seq.to_bytes(8, "big"), time_us.to_bytes(8, "big", signed=True)]
+    for text in (kind, scope, session, key_id):
+        if text is None:
+            parts.append(b"\x00")
+        else:
+            data = text.encode("utf-8")
+            parts.append(b"\x01" + len(data).to_bytes(4, "big") + data)
+    return b"".join(parts)
+
+
+@settings(max_examples=500)
+@given(
+    fields=st.tuples(
+        st.integers(0, 2**64 - 1),
+        st.integers(-(2**63), 2**63 - 1),
+        st.text(),
+        st.none() | st.text(),
+        st.none() | st.text(),
+        st.text(),
+    )
+)
+def test_row_metadata_is_the_stored_format(
+    fields: tuple[int, int, str, str | None, str | None, str],
+) -> None:
+    assert row_metadata(*fields) == _row_metadata_as_first_defined(*fields)
+
+
+@pytest.mark.parametrize(("seq", "time_us"), [(-1, 0), (2**64, 0), (1, 2**63), (1, -(2**63) - 1)])
+def test_row_metadata_refuses_what_does_not_fit_as_it_always_did(seq: int, time_us: int) -> None:
+    with pytest.raises(OverflowError):
+        _row_metadata_as_first_defined(seq, time_us, "add", None, None, "k")
+    with pytest.raises(OverflowError):
+        row_metadata(seq, time_us, "add", None, None, "k")
 
 
 @pytest.fixture(scope="module")

@@ -658,3 +658,14 @@ def test_history_rows_newest_first_with_filters_and_undone_by() -> None:
     since = log.entries[4][1].time
     assert [r.seq for r in history_rows(log.entries, {}, since=since)] == [10, 9, 8, 7, 6, 5]
     assert [r.seq for r in history_rows(log.entries, {}, after=8)] == [10, 9]
+
+
+def test_apply_hands_on_exactly_the_undo_and_session_events() -> None:
+    # _apply looks up the event's type in this set before its isinstance checks: an
+    # event class renamed or added there must be in it, or its effect is skipped.
+    from azctx.events import OperationUndone, SessionEnded, SessionStarted
+    from azctx.projections.state import _LEDGER_AND_SESSION_KINDS
+
+    assert {
+        cls.model_fields["type"].default for cls in (OperationUndone, SessionStarted, SessionEnded)
+    } == _LEDGER_AND_SESSION_KINDS
