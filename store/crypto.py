@@ -6,7 +6,7 @@ what the blob belongs to, so a blob moved to another place fails to open.
 
 from __future__ import annotations
 
-import secrets
+import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -24,12 +24,12 @@ class CryptoError(Exception):
 
 
 def new_key() -> bytes:
-    return secrets.token_bytes(KEY_BYTES)
+    return os.urandom(KEY_BYTES)
 
 
 def encrypt(key: bytes, plaintext: bytes, aad: bytes) -> tuple[bytes, bytes]:
     """(nonce, ciphertext) for callers that store the nonce in its own column."""
-    nonce = secrets.token_bytes(NONCE_BYTES)
+    nonce = os.urandom(NONCE_BYTES)
     return nonce, AESGCM(key).encrypt(nonce, plaintext, aad)
 
 

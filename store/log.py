@@ -26,11 +26,9 @@ import contextlib
 import functools
 import hashlib
 import os
-import secrets
 import struct
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -93,19 +91,30 @@ class Entry(NamedTuple):
         return from_us(self.time_us)
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     seq: int
     version: int
     payload: bytes
 
 
-@dataclass(frozen=True)
 class VerifyReport:
-    count: int
-    head_seq: int
-    head_hash: bytes
-    ciphertexts_checked: bool
+    """What ``verify`` checked. (Not a NamedTuple: ``count`` would shadow tuple.count.)"""
+
+    __slots__ = ("ciphertexts_checked", "count", "head_hash", "head_seq")
+
+    def __init__(
+        self, count: int, head_seq: int, head_hash: bytes, ciphertexts_checked: bool
+    ) -> None:
+        self.count = count
+        self.head_seq = head_seq
+        self.head_hash = head_hash
+        self.ciphertexts_checked = ciphertexts_checked
+
+    def __repr__(self) -> str:
+        return (
+            f"VerifyReport(count={self.count}, head_seq={self.head_seq}, "
+            f"head_hash={self.head_hash.hex()}, ciphertexts_checked={self.ciphertexts_checked})"
+        )
 
 
 # -- the canonical encodings ------------------------------------------------------------
@@ -317,7 +326,7 @@ class Log:
         if kind not in SECRET_KINDS:
             raise ValueError(f"data key kind must be one of {SECRET_KINDS}, not {kind!r}")
         master = self._current_master()
-        key_id = f"{kind}-{secrets.token_hex(8)}"
+        key_id = f"{kind}-{os.urandom(8).hex()}"
         wrapped = crypto.wrap(master.key, master.key_id, key_id, crypto.new_key())
         self._recorder.insert_data_key(DataKeyRow(key_id, kind, session, wrapped, _now_us()))
         return key_id
@@ -735,7 +744,7 @@ def _initialize(recorder: Recorder, master: MasterKey | None, environ: Environ |
     if master is None:
         path, source = keys.key_file_location(environ)
         master = keys.create_key_file(path, source)
-    log_key_id = f"log-{secrets.token_hex(8)}"
+    log_key_id = f"log-{os.urandom(8).hex()}"
     wrapped = crypto.wrap(master.key, master.key_id, log_key_id, crypto.new_key())
     recorder.insert_data_key(DataKeyRow(log_key_id, "log", None, wrapped, _now_us()))
     recorder.set_meta(_META_MASTER_KEY_ID, master.key_id.encode())

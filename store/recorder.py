@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 
@@ -32,8 +31,7 @@ class LogRow(NamedTuple):
     hash: bytes
 
 
-@dataclass(frozen=True)
-class SnapshotRow:
+class SnapshotRow(NamedTuple):
     seq: int
     version: int
     key_id: str
@@ -41,8 +39,7 @@ class SnapshotRow:
     ciphertext: bytes
 
 
-@dataclass(frozen=True)
-class DataKeyRow:
+class DataKeyRow(NamedTuple):
     key_id: str
     kind: str
     session: str | None
