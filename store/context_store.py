@@ -229,7 +229,7 @@ class ContextStore:
         every = schedule.SNAPSHOT_EVERY
         if head[0] <= seq or head[0] - seq >= every:
             return None
-        if log.entry(seq).hash != digest:
+        if log.stored_hash(seq) != digest:
             return None
         state = replay(cached.state, self._decoded(log, seq))
         if state.seq != head[0]:

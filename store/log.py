@@ -396,6 +396,12 @@ class Log:
         row = self._recorder.head()
         return (0, ZERO_HASH) if row is None else (row.seq, row.hash)
 
+    def stored_hash(self, seq: int) -> bytes | None:
+        """Row ``seq``'s hash as stored, unchecked (None if there is no such row): enough
+        to tell whether the log still continues from a row already read and checked."""
+        row = self._recorder.log_row(seq)
+        return None if row is None else row.hash
+
     def append(
         self,
         *,
