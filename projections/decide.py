@@ -61,7 +61,7 @@ from azctx.events import (
 )
 
 from .state import ScopeState, State, apply_changes
-from .view import Caller, autosave, session_status, view
+from .view import Caller, autosave, seen, session_status, view
 
 START_HINT = 'eval "$(azctx session start)"'
 LIST_HINT = "see 'azctx list'"
@@ -131,8 +131,8 @@ def resolve_scope(state: State, caller: Caller, scope: str | None, name: str | N
     if scope == "process":
         return live_session(state, caller)
     if name is not None:
-        seen = view(state, caller).get(name)
-        if seen is not None and seen.scope == "process":
+        found = seen(state, caller, name)
+        if found is not None and found[1] == "process":
             return live_session(state, caller)
     on, _ = autosave(state, caller)
     return USER if on else live_session(state, caller)
@@ -153,7 +153,7 @@ def _find(state: State, caller: Caller, target: str, name: str) -> Context:
     found = scope_names(state, caller, target).get(name_key(name))
     if found is None:
         # Say "in the user scope" when the caller does see that name, in its session.
-        shown = target == USER and view(state, caller).get(name) is not None
+        shown = target == USER and seen(state, caller, name) is not None
         where = " in the user scope" if shown else ""
         raise Refused(f"no context named '{name}'{where}", hint=LIST_HINT)
     return found

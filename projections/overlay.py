@@ -96,6 +96,18 @@ class Shown(NamedTuple, Generic[C, K]):
     credential: K | None
 
 
+def visible(
+    user: ScopeLike[C, K], process: ScopeLike[C, K] | None, saved: bool, key: str
+) -> tuple[C, Literal["user", "process"]] | None:
+    """The context the caller sees under name key ``key``, and its scope: what
+    ``overlay`` shows under that key, without building the whole view."""
+    if process is not None and key in process.contexts:
+        return process.contexts[key], "process"
+    if saved and key in user.contexts and (process is None or key not in process.hidden):
+        return user.contexts[key], "user"
+    return None
+
+
 def overlay(
     user: ScopeLike[C, K],
     process: ScopeLike[C, K] | None,

@@ -52,21 +52,17 @@ def _encode(fields: dict[str, Any]) -> bytes:
 def _find(state: PlainState, caller: PlainCaller, name: str) -> tuple[str, PlainContext]:
     """``decide.resolve_scope`` and ``decide._find`` for a select without ``--scope``:
     the target scope key and the context. Refusals are the model path's to word."""
-    shown = view(state, caller)
     key = name_key(name)
-    seen = next((i for i in shown.contexts if name_key(i.context.name) == key), None)
-    process = _live_session(state, caller)
-    if seen is not None and seen.scope == "process" and process is not None:
-        return process, seen.context
-    env, own = caller.autosave_env, None if process is None else state.process.get(process)
-    saved, _ = overlay.autosave(env, own, state.user)
-    if saved:
-        found = state.user.contexts.get(key)
-        if found is not None:
-            return USER, found
-    elif process is not None and seen is not None:
-        return process, seen.context
-    raise Unreadable("a refusal: the model path words it")
+    session = _live_session(state, caller)
+    process = None if session is None else state.process.get(session)
+    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
+    seen = overlay.visible(state.user, process, saved, key)
+    if session is not None and seen is not None and (seen[1] == "process" or not saved):
+        return session, seen[0]
+    found = state.user.contexts.get(key) if saved else None
+    if found is None:
+        raise Unreadable("a refusal: the model path words it")
+    return USER, found
 
 
 def _live_session(state: PlainState, caller: PlainCaller) -> str | None:

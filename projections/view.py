@@ -66,6 +66,15 @@ def autosave(state: State, caller: Caller) -> tuple[bool, AutosaveSource]:
     return overlay.autosave(caller.autosave_env, live_process(state, caller), state.user)
 
 
+def seen(
+    state: State, caller: Caller, name: str
+) -> tuple[Context, Literal["user", "process"]] | None:
+    """``view(state, caller).get(name)``'s context and scope, without the whole view."""
+    process = live_process(state, caller)
+    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
+    return overlay.visible(state.user, process, saved, name_key(name))
+
+
 def view(state: State, caller: Caller) -> View:
     process = live_process(state, caller)
     saved, _ = overlay.autosave(caller.autosave_env, process, state.user)

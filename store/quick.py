@@ -47,21 +47,34 @@ def plain_caller(environ: Mapping[str, str]) -> plain.PlainCaller:
     )
 
 
+_ACTORS: dict[int, plain_select.PlainActor] = {}
+
+
 def plain_actor() -> plain_select.PlainActor:
-    """Who is running this operation (the ``actor`` of its event)."""
+    """Who is running this operation (the ``actor`` of its event); looked up once per
+    process (a forked child is a process of its own)."""
+    pid = os.getpid()
+    known = _ACTORS.get(pid)
+    if known is None:
+        known = _ACTORS[pid] = plain_select.PlainActor(_user(), _host(), pid)
+    return known
+
+
+def _user() -> str:
     import getpass
 
     try:
-        user = getpass.getuser()
+        return getpass.getuser()
     except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    if hasattr(os, "uname"):
-        host = os.uname().nodename  # what socket.gethostname() returns, without socket
-    else:  # pragma: no cover - Windows
-        import socket
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
-        host = socket.gethostname()
-    return plain_select.PlainActor(user=user, host=host, pid=os.getpid())
+
+def _host() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename  # what socket.gethostname() returns, without socket
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover
 
 
 def load_plain(log: Log) -> tuple[plain.PlainState, int]:

@@ -23,7 +23,7 @@ from azctx.events import Actor, AzctxError, DefaultSelected, decode, encode
 from azctx.projections import decide as d
 from azctx.projections import plain, plain_select
 from azctx.projections.state import State, replay
-from azctx.projections.view import Caller
+from azctx.projections.view import Caller, seen, view
 from azctx.store import quick, schedule
 from azctx.store.context_store import ContextStore
 from hypothesis import HealthCheck, given, settings
@@ -54,6 +54,15 @@ class SelectMachine(ProjectionMachine):
         for caller in self.callers():
             for name in sorted(names) + [n for n in NAMES if n not in names]:
                 self._agrees(folded, caller, name)
+
+    @invariant()
+    def one_name_is_seen_as_in_the_view(self) -> None:
+        for caller in self.callers():
+            shown = view(self.state, caller)
+            for name in NAMES:
+                item = shown.get(name)
+                expected = None if item is None else (item.context, item.scope)
+                assert seen(self.state, caller, name) == expected, (caller, name)
 
     def _agrees(self, folded: plain.PlainState, caller: Caller, name: str) -> None:
         try:
