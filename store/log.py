@@ -35,9 +35,9 @@ from types import TracebackType
 from typing import NamedTuple
 
 from azctx.events import BadInput
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from . import crypto, keys
+from .crypto import AESGCM
 from .errors import (
     CorruptStoreError,
     KeyDestroyedError,

@@ -167,3 +167,11 @@ def test_log_payloads_round_trip(
         read = list(log.entries(after=start))
         assert read == written
         assert [e.payload for e in read] == payloads
+
+
+def test_the_cipher_is_the_public_aes_gcm() -> None:
+    """crypto.py takes AESGCM from the binding to skip the public wrappers' imports;
+    it must be the very class the public module exports."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    assert crypto.AESGCM is AESGCM
