@@ -50,6 +50,21 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
+def environ(tmp_path: Path) -> dict[str, str]:
+    """A copy of the process environment for a ``ContextStore(environ=...)``: no azctx
+    variable of the developer's shell, a key file and folders of this test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    env.update(
+        {
+            "AZCTX_KEY_FILE": str(tmp_path / "keys" / "master.key"),
+            "AZCTX_DATA_DIR": str(tmp_path / "data"),
+            "AZCTX_CONFIG_DIR": str(tmp_path / "config"),
+        }
+    )
+    return env
+
+
+@pytest.fixture
 def azctx_env(tmp_path: Path) -> dict[str, str]:
     """Variables that give azctx a store and key file of this test's own, for
     CliRunner's ``env=`` or a copied environment of a subprocess (store and key in

@@ -11,7 +11,6 @@ and with ``AZCTX_AUTOSAVE`` on and off. Then the same on a real store, through
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -121,19 +120,6 @@ def test_a_snapshot_in_another_shape_is_unreadable(text: str) -> None:
 
 
 # --- on a real store ------------------------------------------------------------------
-
-
-@pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    env.update(
-        {
-            "AZCTX_KEY_FILE": str(tmp_path / "keys" / "master.key"),
-            "AZCTX_DATA_DIR": str(tmp_path / "data"),
-            "AZCTX_CONFIG_DIR": str(tmp_path / "config"),
-        }
-    )
-    return env
 
 
 def busy_store(path: Path, environ: dict[str, str]) -> tuple[str, str]:

@@ -126,19 +126,6 @@ def test_event_time_is_written_as_the_encoder_writes_it(moment: datetime) -> Non
 # --- on a real store ------------------------------------------------------------------
 
 
-@pytest.fixture
-def environ(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    env.update(
-        {
-            "AZCTX_KEY_FILE": str(tmp_path / "keys" / "master.key"),
-            "AZCTX_DATA_DIR": str(tmp_path / "data"),
-            "AZCTX_CONFIG_DIR": str(tmp_path / "config"),
-        }
-    )
-    return env
-
-
 def _replayed(path: Path, environ: dict[str, str]) -> State:
     with ContextStore(path, environ=environ) as store:
         return store.state()
