@@ -253,18 +253,26 @@ class ContextStore:
             before = state.seq
             state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
-            entry, state = self._append(log, state, decision.event)
-            if schedule.snapshot_due(before, entry.seq, base):
+            entry = self._record(log, decision.event)
+            due = schedule.snapshot_due(before, entry.seq, base)
+            if due:
+                state = evolve(state, entry.seq, decision.event)
                 log.save_snapshot(entry.seq, PROJECTION_VERSION, state.model_dump_json().encode())
                 base = entry.seq
+        if not due:  # folded after the commit: other writers need not wait for it
+            state = evolve(state, entry.seq, decision.event)
         # Only once committed: the next operation of this object starts from here.
         self._loaded = _Loaded((entry.seq, entry.hash), state, base)
         return entry.seq, decision.event, tuple(decision.notes)
 
-    def _append(self, log: Log, state: State, event: Event) -> tuple[Entry, State]:
+    def _record(self, log: Log, event: Event) -> Entry:
         entry = append_event(log, event)
         if event.shredded:
             log.destroy_data_keys(event.shredded)
+        return entry
+
+    def _append(self, log: Log, state: State, event: Event) -> tuple[Entry, State]:
+        entry = self._record(log, event)
         return entry, evolve(state, entry.seq, event)
 
     def _expire_sessions(
