@@ -57,10 +57,13 @@ class Row:
     target: str
     passed: bool | None
     note: str = ""
+    reference: bool = False  # a floor shown beside a figure, with no target of its own
 
     def cells(self) -> list[str]:
         ratio = "-" if self.ratio is None else f"{self.ratio:.2f}"
         result = {True: "pass", False: "FAIL", None: "skipped"}[self.passed]
+        if self.reference:
+            result = "reference"
         if self.note:
             result = f"{result} ({self.note})"
         return [self.figure, self.measured, self.baseline, ratio, self.target, result]
@@ -323,17 +326,11 @@ def append_figure(root: Path, sizes: Sizes, rounds: int) -> Row:
 # -- 4. concurrency ---------------------------------------------------------------------
 
 
-def _writers(store: BenchStore, processes: int, ops: int) -> float:
-    """Total throughput of ``processes`` writers started together, ``ops`` each."""
-    argv = [sys.executable, str(HERE / "workers.py"), "writer", str(store.path), str(ops)]
+def _writers(argv: list[str], env: dict[str, str], processes: int, ops: int) -> float:
+    """Total throughput of ``processes`` workers ``argv`` started together; each
+    prints ``ready``, waits for ``go``, makes its operations and prints its end time."""
     children = [
-        subprocess.Popen(
-            [*argv, *context_names()],
-            env=store.env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for _ in range(processes)
     ]
     for child in children:
@@ -354,20 +351,45 @@ def _writers(store: BenchStore, processes: int, ops: int) -> float:
     return processes * ops / (max(ends) - started)
 
 
-def concurrency_figure(root: Path, sizes: Sizes, rounds: int) -> Row:
+def concurrency_figure(root: Path, sizes: Sizes, rounds: int) -> Iterator[Row]:
     store = new_store(root / "concurrency")
     grow(store, 100)
     ops = sizes.writer_ops
+    worker = [sys.executable, str(HERE / "workers.py")]
+    ours = [*worker, "writer", str(store.path), str(ops), *context_names()]
     samples = interleave(
-        {"4": lambda: _writers(store, 4, ops), "1": lambda: _writers(store, 1, ops)}, rounds
+        {
+            "4": lambda: _writers(ours, store.env, 4, ops),
+            "1": lambda: _writers(ours, store.env, 1, ops),
+        },
+        rounds,
     )
-    return ratio_row(
+    yield ratio_row(
         f"4 writers / 1 writer, total throughput ({ops} selects each)",
         median(samples["4"]),
         median(samples["1"]),
         "ops/s",
         "≥ 0.9",
         at_least(0.9),
+    )
+    _raw_connection(root / "concurrency" / "raw.db").close()
+    theirs = [*worker, "raw-writer", str(root / "concurrency" / "raw.db"), str(ops)]
+    floor = interleave(
+        {
+            "4": lambda: _writers(theirs, store.env, 4, ops),
+            "1": lambda: _writers(theirs, store.env, 1, ops),
+        },
+        rounds,
+    )
+    four, one = median(floor["4"]), median(floor["1"])
+    yield Row(
+        f"reference: 4 / 1 raw sqlite3 writers, same queue ({ops} INSERTs each)",
+        _fmt(four, "ops/s"),
+        _fmt(one, "ops/s"),
+        four / one,
+        "-",
+        None,
+        reference=True,
     )
 
 
@@ -492,7 +514,7 @@ def main(argv: list[str]) -> int:
         if "append" in only:
             rows.append(append_figure(root, sizes, args.rounds))
         if "concurrency" in only:
-            rows.append(concurrency_figure(root, sizes, args.rounds))
+            rows += concurrency_figure(root, sizes, args.rounds)
         if "growth" in only and big is not None:
             rows.append(growth_figure(root, big, sizes, args.rounds))
         if "memory" in only and big is not None:

@@ -4,6 +4,10 @@
 stdin (so every writer of a round starts together, imports done), then make COUNT
 selects through ``ContextStore``, cycling through the names; print the end time.
 
+``raw-writer DATABASE COUNT``: the same, but each operation is a raw ``sqlite3``
+single-row INSERT (WAL, ``synchronous=FULL``) taken in turn through azctx's write queue:
+what the queue and SQLite alone allow, the reference for ``writer``.
+
 ``replay-rss STORE``: rebuild the state from operation 0 and print, as JSON, the
 resident memory before the replay, the peak after it, and the operation count.
 """
@@ -27,6 +31,32 @@ def writer(store: str, count: int, names: list[str]) -> None:
         sys.stdin.readline()
         for index in range(count):
             contexts.select(names[(index + os.getpid()) % len(names)])
+    print(json.dumps({"end": time.time()}))
+
+
+def raw_writer(database: str, count: int) -> None:
+    import sqlite3
+
+    from azctx.store.write_queue import turn
+
+    conn = sqlite3.connect(database, isolation_level=None, timeout=30)
+    conn.execute("PRAGMA synchronous = FULL")
+    path = Path(database)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    for _ in range(count):
+        with turn(path, 30):
+            conn.execute("BEGIN IMMEDIATE")
+            # Like an append: read the head, then write the row after it.
+            (head,) = conn.execute("SELECT coalesce(max(seq), 0) FROM log").fetchone()
+            conn.execute(
+                "INSERT INTO log (seq, time, kind, scope, session, key_id, nonce, ciphertext,"
+                " prev_hash, hash) VALUES (?, ?, 'select', 'user', NULL, 'log-0', ?, ?, ?, ?)",
+                (head + 1, time.time_ns() // 1000, os.urandom(12), os.urandom(400),
+                 bytes(32), bytes(32)),
+            )  # fmt: skip
+            conn.execute("COMMIT")
+    conn.close()
     print(json.dumps({"end": time.time()}))
 
 
@@ -55,6 +85,8 @@ def main(argv: list[str]) -> None:
     kind, *rest = argv
     if kind == "writer":
         writer(rest[0], int(rest[1]), rest[2:])
+    elif kind == "raw-writer":
+        raw_writer(rest[0], int(rest[1]))
     elif kind == "replay-rss":
         replay_rss(rest[0])
     else:
