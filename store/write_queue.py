@@ -64,14 +64,18 @@ class _Waiter:
     def wait(self, timeout: float, database: Path) -> int | None:
         """The descriptor once the lock is held; None when the queue cannot be used.
         ``StoreLockedError`` after ``timeout`` seconds."""
-        self._done.wait(timeout)
-        with self._guard:
-            if not self._done.is_set():
-                self._abandoned = True
-                raise StoreLockedError(
-                    f"the store {database} is locked by another writer",
-                    hint="another azctx command is writing; try again",
-                )
+        try:
+            self._done.wait(timeout)
+        finally:
+            # Also when the wait is interrupted (Ctrl-C): a library caller may go on,
+            # and a lock nobody will release would stop every other writer.
+            with self._guard:
+                given_up = self._abandoned = not self._done.is_set()
+        if given_up:
+            raise StoreLockedError(
+                f"the store {database} is locked by another writer",
+                hint="another azctx command is writing; try again",
+            )
         return self._fd if self._held else None
 
 

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from azctx.store import StoreLockedError
+from azctx.store import StoreLockedError, write_queue
 from azctx.store.context_store import ContextStore
 from azctx.store.write_queue import lock_path, turn
 
@@ -122,3 +122,46 @@ def test_the_cli_reports_a_held_turn_as_locked_exit_3(
     assert done.stderr.startswith("error: the store ")
     assert "locked by another writer" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_an_interrupted_wait_does_not_keep_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "store.db"
+    fd = _hold(database)
+
+    class Interrupted:
+        """The waiter's event, but Ctrl-C arrives while this process waits on it."""
+
+        def __init__(self, real: threading.Event) -> None:
+            self.real = real
+
+        def wait(self, timeout: float | None = None) -> bool:
+            raise KeyboardInterrupt
+
+        def is_set(self) -> bool:
+            return self.real.is_set()
+
+        def set(self) -> None:
+            self.real.set()
+
+    class Waiter(write_queue._Waiter):
+        def __init__(self, fd: int) -> None:
+            super().__init__(fd)  # its thread blocks on the held lock meanwhile
+            self._done = Interrupted(self._done)  # type: ignore[assignment]
+
+    monkeypatch.setattr(write_queue, "_Waiter", Waiter)
+    with pytest.raises(KeyboardInterrupt), turn(database, 5):
+        pass
+    os.close(fd)
+    deadline = time.monotonic() + 5
+    while True:  # the interrupted waiter takes the lock and releases it at once
+        probe = os.open(lock_path(database), os.O_RDWR)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            assert time.monotonic() < deadline, "the interrupted wait kept the lock"
+            time.sleep(0.01)
+        finally:
+            os.close(probe)
