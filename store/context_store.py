@@ -243,12 +243,17 @@ class ContextStore:
 
     # ------------------------------------------------------------------ writes
     def _write(
-        self, decider: Decider, *, ending: str | None = None
+        self,
+        decider: Decider,
+        *,
+        ending: str | None = None,
+        after_commit: Callable[[], None] | None = None,
     ) -> tuple[int, Event, tuple[str, ...]]:
-        """``ending``: the session this operation ends, which it expires itself."""
+        """``ending``: the session this operation ends, which it expires itself;
+        ``after_commit``: see ``Log.write``."""
         log = self._open()
         caller = self._caller()
-        with log.write():
+        with log.write(after_commit):
             state, base = self._load(log)
             before = state.seq
             state = self._expire_sessions(log, state, caller, keep=ending)
@@ -776,12 +781,19 @@ class ContextStore:
             key_id = lg.rotate_master_key(rotation.key)
             return d.decide_key_rotate(state, caller, master_key_id=key_id)
 
+        installed = False
+
+        def install() -> None:
+            nonlocal installed
+            installed = True  # from here the store needs the new key: never drop it
+            rotation.commit()
+
         try:
-            outcome = self._write(decider)
+            outcome = self._write(decider, after_commit=install)
         except BaseException:
-            rotation.abandon()
+            if not installed:
+                rotation.abandon()
             raise
-        rotation.commit()
         return self._result(outcome, f"master key rotated; new key written to {rotation.path}")
 
 

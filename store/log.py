@@ -28,7 +28,7 @@ import hashlib
 import os
 import struct
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -234,10 +234,17 @@ class Log:
     # -- transactions -----------------------------------------------------------------
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
-        """One write transaction; a nested ``write()`` joins the outer one."""
+    def write(self, after_commit: Callable[[], None] | None = None) -> Iterator[None]:
+        """One write transaction; a nested ``write()`` joins the outer one.
+
+        ``after_commit`` runs once the transaction is committed and before the WAL is
+        scrubbed of shredded keys (which waits for a turn in the write queue): a key
+        rotation puts its new key file in place there, since the writers ahead of it in
+        the queue may be waiting for that file."""
         if self._writing:
             yield
+            if after_commit is not None:
+                raise RuntimeError("a nested write cannot run code after the commit")
             return
         self._pending_master = None
         self._shredded = False
@@ -253,6 +260,8 @@ class Log:
         if pending is not None:
             self._master = pending
             self._stored_key_id = pending.key_id
+        if after_commit is not None:
+            after_commit()
         if self._shredded:
             self._recorder.after_shred()
 

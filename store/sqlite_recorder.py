@@ -161,13 +161,16 @@ class SqliteRecorder:
 
     def after_shred(self) -> None:
         # Old page images of the deleted/rewrapped keys survive in the WAL until it is
-        # checkpointed and truncated. Readers can hold the WAL back, so retry briefly.
-        for _ in range(20):
-            with self._errors():
-                busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if not busy:
-                return
-            time.sleep(0.05)
+        # checkpointed and truncated. The checkpoint needs SQLite's write lock: it takes
+        # a turn in the queue, or writers handing the lock on to each other would keep
+        # it from ever getting one. Readers can hold the WAL back, so retry briefly.
+        with contextlib.suppress(StoreLockedError), write_queue.turn(self.path, self.lock_timeout):
+            for _ in range(20):
+                with self._errors():
+                    row = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not row[0]:
+                    return
+                time.sleep(0.05)
 
     # -- schema ---------------------------------------------------------------------
 
