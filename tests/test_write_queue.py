@@ -33,6 +33,21 @@ def _hold(path: Path) -> int:
     return fd
 
 
+def _freed_soon(database: Path) -> None:
+    """The queue's lock can be taken within 5 s: no waiter kept it."""
+    deadline = time.monotonic() + 5
+    while True:
+        probe = os.open(lock_path(database), os.O_RDWR)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            assert time.monotonic() < deadline, "a given-up wait kept the lock"
+            time.sleep(0.01)
+        finally:
+            os.close(probe)
+
+
 def test_the_queue_file_is_private_and_beside_the_database(
     azctx_env: dict[str, str],
 ) -> None:
@@ -85,17 +100,7 @@ def test_an_abandoned_wait_lets_go_as_soon_as_it_gets_the_lock(tmp_path: Path) -
     with pytest.raises(StoreLockedError), turn(database, 0.1):
         pass
     os.close(fd)
-    deadline = time.monotonic() + 5
-    while True:  # the abandoned waiter takes the lock and releases it at once
-        probe = os.open(lock_path(database), os.O_RDWR)
-        try:
-            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            assert time.monotonic() < deadline, "the abandoned wait kept the lock"
-            time.sleep(0.01)
-        finally:
-            os.close(probe)
+    _freed_soon(database)  # the abandoned waiter takes the lock and releases it at once
 
 
 def test_the_cli_reports_a_held_turn_as_locked_exit_3(
@@ -154,14 +159,4 @@ def test_an_interrupted_wait_does_not_keep_the_lock(
     with pytest.raises(KeyboardInterrupt), turn(database, 5):
         pass
     os.close(fd)
-    deadline = time.monotonic() + 5
-    while True:  # the interrupted waiter takes the lock and releases it at once
-        probe = os.open(lock_path(database), os.O_RDWR)
-        try:
-            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            assert time.monotonic() < deadline, "the interrupted wait kept the lock"
-            time.sleep(0.01)
-        finally:
-            os.close(probe)
+    _freed_soon(database)  # the interrupted waiter takes the lock and releases it at once
