@@ -60,6 +60,7 @@ from azctx.events import (
     name_problem,
 )
 
+from . import overlay
 from .state import ScopeState, State, apply_changes
 from .view import Caller, autosave, seen, session_status, view
 
@@ -209,18 +210,9 @@ def _user_select_notes(state: State, caller: Caller, target: str, name: str) -> 
     """SPEC §2: a user-scope select that the session's own default shadows says so."""
     if target != USER or session_status(state, caller) != "live" or caller.session is None:
         return ()
+    saved, _ = autosave(state, caller)
     process = state.scope(caller.session)
-    key = name_key(name)
-    if key in process.hidden:
-        return (f"hint: '{name}' is hidden in session {caller.session} (removed there)",)
-    # The session's default wins only while the session sees it.
-    own = None if process.default is None else view(state, caller).get(process.default)
-    if own is not None and name_key(own.context.name) != key:
-        return (
-            f"hint: session {caller.session} has its own default '{own.context.name}', "
-            "which wins in this session (azctx select NAME --scope process changes it)",
-        )
-    return ()
+    return overlay.select_notes(state.user, process, saved, caller.session, name)
 
 
 # --- add ------------------------------------------------------------------------------

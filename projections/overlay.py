@@ -108,6 +108,28 @@ def visible(
     return None
 
 
+def select_notes(
+    user: ScopeLike[C, K], process: ScopeLike[C, K], saved: bool, session: str, name: str
+) -> tuple[str, ...]:
+    """SPEC §2: what a user-scope select of ``name`` says when the caller's live
+    ``session`` (whose scope is ``process``) would not show it as the default."""
+    key = name_key(name)
+    if key in process.hidden:
+        return (f"hint: '{name}' is hidden in session {session} (removed there)",)
+    # The session's default wins only while the session sees it.
+    own = (
+        None
+        if process.default is None
+        else visible(user, process, saved, name_key(process.default))
+    )
+    if own is not None and name_key(own[0].name) != key:
+        return (
+            f"hint: session {session} has its own default '{own[0].name}', "
+            "which wins in this session (azctx select NAME --scope process changes it)",
+        )
+    return ()
+
+
 def overlay(
     user: ScopeLike[C, K],
     process: ScopeLike[C, K] | None,

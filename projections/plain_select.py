@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from azctx.events.names import USER, name_key
 
 from . import overlay
-from .plain import PlainCaller, PlainContext, PlainItem, PlainState, Unreadable, view
+from .plain import PlainCaller, PlainContext, PlainState, Unreadable
 
 
 class PlainActor(NamedTuple):
@@ -71,28 +71,13 @@ def _live_session(state: PlainState, caller: PlainCaller) -> str | None:
 
 
 def _notes(state: PlainState, caller: PlainCaller, target: str, name: str) -> tuple[str, ...]:
-    """``decide._user_select_notes``: a user-scope select that the session's own
-    default shadows says so."""
+    """``decide._user_select_notes``."""
     session = _live_session(state, caller)
     if target != USER or session is None:
         return ()
-    process = state.process.get(session)
-    if process is None:
-        return ()
-    key = name_key(name)
-    if key in process.hidden:
-        return (f"hint: '{name}' is hidden in session {session} (removed there)",)
-    own: PlainItem | None = None
-    if process.default is not None:
-        wanted = name_key(process.default)
-        shown = view(state, caller).contexts
-        own = next((i for i in shown if name_key(i.context.name) == wanted), None)
-    if own is not None and name_key(own.context.name) != key:
-        return (
-            f"hint: session {session} has its own default '{own.context.name}', "
-            "which wins in this session (azctx select NAME --scope process changes it)",
-        )
-    return ()
+    process = state.scope(session)
+    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
+    return overlay.select_notes(state.user, process, saved, session, name)
 
 
 def sessions_to_expire(state: PlainState, caller: PlainCaller) -> bool:

@@ -107,6 +107,11 @@ def test_notes_are_compared_where_there_are_some(tmp_path: Path) -> None:
         f"hint: session {live} has its own default 'mine', which wins in this session "
         "(azctx select NAME --scope process changes it)",
     )
+    # 'dev' was removed in that session: selecting it for the user says so, both ways.
+    hidden = (f"hint: 'dev' is hidden in session {live} (removed there)",)
+    assert quick.quick_select(tmp_path / "s.db", in_live, "dev").notes == hidden
+    with ContextStore(tmp_path / "s.db", environ=in_live) as store:
+        assert store.select("dev", scope="user").notes == hidden
 
 
 @given(
