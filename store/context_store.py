@@ -226,18 +226,16 @@ class ContextStore:
         Writers taking turns on one store each find a few new rows per write; folding
         just those keeps the time spent holding the lock as short as for a lone writer."""
         seq, digest = cached.head
-        every = schedule.SNAPSHOT_EVERY
-        if head[0] <= seq or head[0] - seq >= every:
+        if head[0] <= seq or head[0] - seq >= schedule.SNAPSHOT_EVERY:
             return None
         if log.stored_hash(seq) != digest:
             return None
         state = replay(cached.state, self._decoded(log, seq))
         if state.seq != head[0]:
             return None
-        base = cached.base
-        if state.seq // every > seq // every:
-            # Whoever crossed that multiple of SNAPSHOT_EVERY saved a snapshot there.
-            base = state.seq // every * every
+        # Whoever crossed a multiple of SNAPSHOT_EVERY saved a snapshot there.
+        newest = schedule.crossed(seq, state.seq)
+        base = cached.base if newest is None else newest
         self._loaded = _Loaded(head, state, base)
         return self._loaded
 

@@ -17,5 +17,11 @@ def snapshot_due(before: int, after: int, base: int) -> bool:
     several processes taking turns, exactly the one whose write crosses a multiple
     saves it, however stale its idea of ``base``. The tail rule covers a log without a
     snapshot of this projection version (an upgrade, an older program)."""
-    every = SNAPSHOT_EVERY
-    return after // every > before // every or after - base >= every
+    return crossed(before, after) is not None or after - base >= SNAPSHOT_EVERY
+
+
+def crossed(before: int, after: int) -> int | None:
+    """The newest multiple of ``SNAPSHOT_EVERY`` in ``before < seq <= after``, where a
+    snapshot is saved; None when there is none."""
+    newest = after // SNAPSHOT_EVERY * SNAPSHOT_EVERY
+    return newest if newest > before else None
