@@ -53,6 +53,14 @@ class StoreUnavailableError(StoreError):
 class StoreLockedError(StoreError):
     """Another writer held the store's write lock past the timeout."""
 
+    @classmethod
+    def at(cls, where: object) -> StoreLockedError:
+        """The one wording of it, whichever lock (queue, SQLite, PostgreSQL) timed out."""
+        return cls(
+            f"the store {where} is locked by another writer",
+            hint="another azctx command is writing; try again",
+        )
+
 
 class CorruptStoreError(StoreError):
     """The file is not an intact azctx store (garbage, truncated, foreign database)."""

@@ -151,10 +151,7 @@ class SqlAlchemyRecorder:
         detail = lines[0] if lines else type(exc).__name__
         if state in ("55P03", "40P01", "40001"):
             # lock_not_available, deadlock, serialization failure
-            return StoreLockedError(
-                f"the store {self._description} is locked by another writer",
-                hint="another azctx command is writing; try again",
-            )
+            return StoreLockedError.at(self._description)
         if state == "57014":
             return StoreUnavailableError(
                 f"the database {self._description} cancelled a statement: {detail}",

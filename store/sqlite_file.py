@@ -122,10 +122,7 @@ def translate(exc: sqlite3.Error, where: str) -> StoreError:
     primary = code & 0xFF if isinstance(code, int) else None
     text = str(exc)
     if primary in _BUSY_CODES or "locked" in text:
-        return StoreLockedError(
-            f"the store {where} is locked by another writer",
-            hint="another azctx command is writing; try again",
-        )
+        return StoreLockedError.at(where)
     if primary in _CORRUPT_CODES or "malformed" in text or "not a database" in text:
         return CorruptStoreError(f"{where} is not an intact azctx store ({text})")
     if isinstance(exc, sqlite3.IntegrityError) or "no such" in text:

@@ -72,10 +72,7 @@ class _Waiter:
             with self._guard:
                 given_up = self._abandoned = not self._done.is_set()
         if given_up:
-            raise StoreLockedError(
-                f"the store {database} is locked by another writer",
-                hint="another azctx command is writing; try again",
-            )
+            raise StoreLockedError.at(database)
         return self._fd if self._held else None
 
 
