@@ -351,37 +351,35 @@ def _writers(argv: list[str], env: dict[str, str], processes: int, ops: int) -> 
     return processes * ops / (max(ends) - started)
 
 
+def _four_and_one(
+    argv: list[str], env: dict[str, str], ops: int, rounds: int
+) -> tuple[float, float]:
+    """Median total throughput of 4 and of 1 ``argv`` workers, interleaved."""
+    samples = interleave(
+        {"4": lambda: _writers(argv, env, 4, ops), "1": lambda: _writers(argv, env, 1, ops)},
+        rounds,
+    )
+    return median(samples["4"]), median(samples["1"])
+
+
 def concurrency_figure(root: Path, sizes: Sizes, rounds: int) -> Iterator[Row]:
     store = new_store(root / "concurrency")
     grow(store, 100)
     ops = sizes.writer_ops
     worker = [sys.executable, str(HERE / "workers.py")]
     ours = [*worker, "writer", str(store.path), str(ops), *context_names()]
-    samples = interleave(
-        {
-            "4": lambda: _writers(ours, store.env, 4, ops),
-            "1": lambda: _writers(ours, store.env, 1, ops),
-        },
-        rounds,
-    )
+    four, one = _four_and_one(ours, store.env, ops, rounds)
     yield ratio_row(
         f"4 writers / 1 writer, total throughput ({ops} selects each)",
-        median(samples["4"]),
-        median(samples["1"]),
+        four,
+        one,
         "ops/s",
         "≥ 0.9",
         at_least(0.9),
     )
     _raw_connection(root / "concurrency" / "raw.db").close()
     theirs = [*worker, "raw-writer", str(root / "concurrency" / "raw.db"), str(ops)]
-    floor = interleave(
-        {
-            "4": lambda: _writers(theirs, store.env, 4, ops),
-            "1": lambda: _writers(theirs, store.env, 1, ops),
-        },
-        rounds,
-    )
-    four, one = median(floor["4"]), median(floor["1"])
+    four, one = _four_and_one(theirs, store.env, ops, rounds)
     yield Row(
         f"reference: 4 / 1 raw sqlite3 writers, same queue ({ops} INSERTs each)",
         _fmt(four, "ops/s"),
