@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from azctx.events import BadInput, ConfirmationNeeded, Refused, name_problem
+from azctx.events import BadInput, ConfirmationNeeded, Refused, check_name, check_text
+from azctx.events.rules import MAX_SECRET_BYTES, decode_text
 
 from . import render
 from .errors import AzctxGroup
@@ -18,7 +18,8 @@ from .errors import AzctxGroup
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from azctx.store.context_store import ContextStore, OperationResult
+    from azctx.store.context_store import ContextStore
+    from azctx.store.results import OperationResult
 
 
 class Scope(StrEnum):
@@ -43,7 +44,6 @@ class AccountTypeOpt(StrEnum):
 app = typer.Typer(
     cls=AzctxGroup,
     help="Azure sign-in contexts kept across shell sessions, in an encrypted event log.",
-    no_args_is_help=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -73,32 +73,18 @@ def _warn(message: str) -> None:
 
 
 def _checked_name(value: str | None) -> str | None:
-    """SPEC §1: an invalid name is bad input (exit 2), also where it is only looked up."""
-    if value is None:
-        return None
-    problem = name_problem(value)
-    if problem is not None:
-        shown = value if len(value) <= 60 else value[:60] + "..."
-        raise BadInput(f"invalid context name {shown!r}: {problem}")
-    return value
-
-
-MAX_TEXT = 1024
+    """SPEC §1: an invalid name is bad input (exit 2), also where it is only looked up;
+    found before any question is asked or the store is opened."""
+    return None if value is None else check_name(value)
 
 
 def _checked_text(param: typer.CallbackParam, value: str | None) -> str | None:
-    """An empty, over-long or control-character value is bad input (exit 2), found
-    before any question is asked or the store is opened."""
+    """An empty, over-long, control-character or non-UTF-8 value is bad input (exit 2),
+    found before any question is asked or the store is opened."""
     if value is None:
         return None
     label = param.opts[0] if param.param_type_name == "option" else str(param.name).upper()
-    if not value.strip():
-        raise BadInput(f"{label} cannot be empty")
-    if len(value) > MAX_TEXT:
-        raise BadInput(f"{label} is at most {MAX_TEXT} characters (got {len(value)})")
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise BadInput(f"{label} cannot contain control characters")
-    return value
+    return check_text(label, value)
 
 
 def _complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -149,9 +135,7 @@ def _scope(scope: Scope | None) -> str | None:
 
 
 def _done(result: OperationResult) -> None:
-    for note in result.notes:
-        typer.echo(note, err=True)
-    typer.echo(result.summary)
+    render.show_result(result, echo=typer.echo)
 
 
 def _stdin_is_tty() -> bool:
@@ -198,18 +182,26 @@ AtOpt = Annotated[
 ]
 
 
+def _stdin_secret() -> str:
+    """Stdin to its end, less one trailing newline; never more than a secret may hold
+    (a file piped in by mistake is refused, not read into memory)."""
+    data = sys.stdin.buffer.read(MAX_SECRET_BYTES + 3)
+    if len(data) > MAX_SECRET_BYTES + 2:
+        raise BadInput(f"--secret-stdin read more than {MAX_SECRET_BYTES // 1024} KiB")
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    elif data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        raise BadInput("--secret-stdin read an empty secret")
+    return decode_text("the secret on stdin", data)
+
+
 def _read_secret(secret_stdin: bool, secret_env: str | None, prompt: bool) -> str | None:
     if secret_stdin and secret_env is not None:
         raise BadInput("--secret-stdin and --secret-env cannot be used together")
     if secret_stdin:
-        data = sys.stdin.read()
-        if data.endswith("\r\n"):
-            data = data[:-2]
-        elif data.endswith("\n"):
-            data = data[:-1]
-        if not data:
-            raise BadInput("--secret-stdin read an empty secret")
-        return data
+        return _stdin_secret()
     if secret_env is not None:
         value = os.environ.get(secret_env)
         if not value:
@@ -295,14 +287,7 @@ def list_(
     at: AtOpt = None,
 ) -> None:
     """The contexts in the view, sorted by name; * marks the default."""
-    view = _store(ctx).view(at=at)
-    if json_:
-        render.emit_json([render.context_json(i) for i in view.contexts])
-    elif names:
-        for item in view.contexts:
-            typer.echo(item.context.name)
-    elif view.contexts:
-        typer.echo(render.context_rows(view.contexts))
+    render.show_list(_store(ctx).view(at=at), json_=json_, names=names, echo=typer.echo)
 
 
 @app.command()
@@ -329,11 +314,25 @@ def current(ctx: typer.Context) -> None:
     name = _store(ctx).current()
     if name is None:
         raise typer.Exit(1)
-    typer.echo(name)
+    typer.echo(render.printable(name))
+
+
+def _checked_target(value: str) -> str:
+    """A name to select, or ``-`` (go back)."""
+    return value if value == "-" else check_name(value)
 
 
 @app.command()
-def select(ctx: typer.Context, name: NameArg, scope: ScopeOpt = None) -> None:
+def select(
+    ctx: typer.Context,
+    name: Annotated[
+        str,
+        typer.Argument(
+            autocompletion=_complete_names, callback=_checked_target, show_default=False
+        ),
+    ],
+    scope: ScopeOpt = None,
+) -> None:
     """Make NAME the default; `select -` goes back to the previous one."""
     store = _store(ctx)
     result = (
@@ -488,7 +487,10 @@ def session_start(
     """Start a session; use as: eval "$(azctx session start)"."""
     info = _store(ctx).start_session(ttl)
     typer.echo(SHELL_EXPORT[shell.value][0].format(sid=info.session_id))
-    typer.echo(f"azctx: session {info.session_id} started (expires {info.expires_local})", err=True)
+    typer.echo(
+        f"azctx: session {info.session_id} started (expires {render.local_expiry(info.expires)})",
+        err=True,
+    )
 
 
 @session_app.command("end")
@@ -506,9 +508,9 @@ def session_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """This shell's session: id, state and expiry."""
     status = _store(ctx).session_status()
     if json_:
-        render.emit_json(status.as_json())
+        render.emit_json(render.session_json(status))
     else:
-        typer.echo(status.describe())
+        typer.echo(render.session_text(status))
         if status.state != "live":
             raise typer.Exit(1)
 
@@ -518,9 +520,9 @@ def key_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Where the master key comes from, and its id."""
     info = _store(ctx).key_status()
     if json_:
-        render.emit_json(info.as_json())
+        render.emit_json(render.key_json(info))
     else:
-        typer.echo(info.describe())
+        typer.echo(render.key_text(info))
 
 
 @key_app.command("rotate")

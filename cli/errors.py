@@ -21,6 +21,15 @@ def _usage_message(exc: typer.TyperException) -> str:
 class AzctxGroup(TyperGroup):
     """A command group that never lets a traceback or a foreign exit code out."""
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
+        # A group called with nothing after it prints its help and succeeds (as
+        # ``no_args_is_help`` would, but without an exception to tell apart).
+        if not args and not ctx.resilient_parsing:
+            sys.stdout.write(ctx.get_help() + "\n")
+            raise typer.Exit(0)
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
     def main(  # type: ignore[override]
         self,
         args: Sequence[str] | None = None,
@@ -42,9 +51,6 @@ class AzctxGroup(TyperGroup):
         except typer.Exit as exc:
             sys.exit(exc.exit_code)
         except typer.TyperException as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":
-                sys.stdout.write(_usage_message(exc) + "\n")
-                sys.exit(0)
             code = getattr(exc, "exit_code", EXIT_USAGE)
             fail(_usage_message(exc), "see 'azctx --help'", code if code in (1, 2) else 2)
         except BrokenPipeError:

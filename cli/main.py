@@ -6,10 +6,11 @@ import sys
 
 
 def main() -> None:
-    # The prompt commands (``current``, ``list``) skip typer: see cli/fast.py.
-    from .fast import main as fast_main
+    # The prompt commands (``current``, ``list``, ``select NAME``) skip typer: see
+    # cli/prompt.py.
+    from .prompt import main as prompt_main
 
-    if fast_main(sys.argv[1:]):
+    if prompt_main(sys.argv[1:]):
         return
     from .app import app
 

@@ -14,42 +14,17 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 if TYPE_CHECKING:
-    # Types only: the prompt commands render without loading the pydantic models.
     from azctx.projections.history import HistoryRow
+    from azctx.projections.view import View, ViewContext
+    from azctx.store.results import KeyStatus, OperationResult, SessionStatus
 
 
-class ShownContext(Protocol):
-    """The fields of a context that the output shows (a pydantic ``Context`` or a
-    ``projections.plain.PlainContext``)."""
+class Echo(Protocol):
+    """How a command writes a line: ``typer.echo`` in the typer app, a plain write on
+    the prompt path (``cli/prompt.py``); the output is the same, since every value
+    shown is made ``printable`` first."""
 
-    @property
-    def name(self) -> str: ...
-    @property
-    def account(self) -> str: ...
-    @property
-    def account_type(self) -> str: ...
-    @property
-    def tenant(self) -> str: ...
-    @property
-    def subscription(self) -> str | None: ...
-    @property
-    def subscription_name(self) -> str | None: ...
-    @property
-    def environment(self) -> str: ...
-
-
-class ShownItem(Protocol):
-    """One row of a view (a ``projections.view.ViewContext`` or a
-    ``projections.plain.PlainItem``)."""
-
-    @property
-    def context(self) -> ShownContext: ...
-    @property
-    def scope(self) -> str: ...
-    @property
-    def default(self) -> bool: ...
-    @property
-    def credential(self) -> str: ...
+    def __call__(self, text: str, /, *, err: bool = False) -> None: ...
 
 
 def printable(text: str) -> str:
@@ -60,7 +35,7 @@ def printable(text: str) -> str:
     return "".join(repr(ch)[1:-1] if unicodedata.category(ch) == "Cc" else ch for ch in text)
 
 
-def context_json(item: ShownItem) -> dict[str, Any]:
+def context_json(item: ViewContext) -> dict[str, Any]:
     ctx = item.context
     return {
         "name": ctx.name,
@@ -115,7 +90,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def context_rows(items: Sequence[ShownItem]) -> str:
+def context_rows(items: Sequence[ViewContext]) -> str:
     headers = ("", "NAME", "ACCOUNT", "TENANT", "SUBSCRIPTION", "ENVIRONMENT", "SCOPE")
     rows = (
         (
@@ -132,7 +107,7 @@ def context_rows(items: Sequence[ShownItem]) -> str:
     return table(headers, rows)
 
 
-def context_detail(item: ShownItem) -> str:
+def context_detail(item: ViewContext) -> str:
     ctx = item.context
     fields = (
         ("Name", ctx.name),
@@ -165,3 +140,60 @@ def history_rows(rows: Sequence[HistoryRow]) -> str:
         for r in rows
     )
     return table(headers, body)
+
+
+def local_expiry(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def session_json(status: SessionStatus) -> dict[str, Any]:
+    return {
+        "session": status.session_id,
+        "state": status.state,
+        "expires": None if status.expires is None else utc_z(status.expires),
+    }
+
+
+def session_text(status: SessionStatus) -> str:
+    if status.session_id is None:
+        return 'no session (start one with: eval "$(azctx session start)")'
+    tail = ""
+    if status.expires is not None and status.state == "live":
+        tail = f", expires {local_expiry(status.expires)}"
+    return f"session {status.session_id}: {status.state}{tail}"
+
+
+def key_json(status: KeyStatus) -> dict[str, Any]:
+    return {
+        "source": status.source,
+        "path": status.path,
+        "key_id": status.key_id,
+        "store": status.store,
+    }
+
+
+_KEY_SOURCES = {"env": "the AZCTX_KEY variable", "env-file": "AZCTX_KEY_FILE", "file": "key file"}
+
+
+def key_text(status: KeyStatus) -> str:
+    origin = _KEY_SOURCES.get(status.source, status.source)
+    path = f" {status.path}" if status.path else ""
+    return f"master key {status.key_id} from {origin}{path}\nstore: {status.store}"
+
+
+def show_list(view: View, *, json_: bool, names: bool, echo: Echo) -> None:
+    """``azctx list``: a table, the names alone, or the JSON array."""
+    if json_:
+        emit_json([context_json(i) for i in view.contexts])
+    elif names:
+        for item in view.contexts:
+            echo(printable(item.context.name))
+    elif view.contexts:
+        echo(context_rows(view.contexts))
+
+
+def show_result(result: OperationResult, *, echo: Echo) -> None:
+    """What a change says: its notes on stderr, its summary on stdout."""
+    for note in result.notes:
+        echo(printable(note), err=True)
+    echo(printable(result.summary))

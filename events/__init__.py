@@ -1,15 +1,30 @@
-"""The azctx vocabulary: frozen pydantic models of events and value types. No I/O.
+"""azctx.events: the vocabulary, with no I/O.
 
-The error families and the name helpers load with the package; the models load on
-first use (PEP 562), so that ``from azctx.events import Refused`` does not import
-pydantic: the prompt commands (``azctx current``, ``azctx list``) never need it.
+The value records (``values``: contexts, credentials, environments, actors), the cells
+an operation changes (``changes``), the operation events (``operations``), their one
+codec (``codec``: encode, decode, upcast), the input rules every value obeys
+(``rules``), name helpers (``names``) and the error families (``errors``). All of it
+is plain Python records, cheap to import: the prompt commands load it too.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+from . import codec
+from .changes import (
+    CELL_VALUES,
+    CellType,
+    CellValue,
+    Change,
+    autosave_change,
+    context_change,
+    credential_change,
+    default_change,
+    describe_cell,
+    environment_change,
+    hidden_change,
+    inverse,
+)
+from .codec import EventDecodeError, decode, encode, upcast
 from .errors import AzctxError, BadInput, ConfirmationNeeded, Refused, StoreError
 from .names import (
     DEFAULT_ENVIRONMENT,
@@ -19,169 +34,121 @@ from .names import (
     default_name,
     is_session_scope,
     name_key,
+)
+from .operations import (
+    NOT_UNDOABLE,
+    OPERATIONS,
+    OPS,
+    VERSIONS,
+    Added,
+    AutosaveSet,
+    Cleared,
+    Disconnected,
+    EndReason,
+    Event,
+    Imported,
+    ImportSource,
+    KeyRotated,
+    Op,
+    Operation,
+    Removed,
+    Renamed,
+    Selected,
+    SessionEnded,
+    SessionStarted,
+    Undone,
+)
+from .rules import (
+    MAX_NAME_LENGTH,
+    MAX_SECRET_BYTES,
+    MAX_TEXT_LENGTH,
+    check_name,
+    check_optional_text,
+    check_secret,
+    check_text,
     name_problem,
 )
-
-if TYPE_CHECKING:
-    from .changes import (
-        AutosaveChange,
-        Change,
-        ContextChange,
-        CredentialChange,
-        DefaultChange,
-        EnvironmentChange,
-        HiddenChange,
-        describe_cell,
-        inverse,
-    )
-    from .codec import (
-        EventDecodeError,
-        decode,
-        encode,
-        upcast,
-    )
-    from .operations import (
-        EVENT_CLASSES,
-        NOT_UNDOABLE,
-        OPERATIONS,
-        AccountDisconnected,
-        AutosaveSet,
-        ContextAdded,
-        ContextRemoved,
-        ContextRenamed,
-        ContextsImported,
-        DefaultSelected,
-        Event,
-        EventBase,
-        KeyRotated,
-        Operation,
-        OperationUndone,
-        ScopeCleared,
-        SessionEnded,
-        SessionStarted,
-    )
-    from .values import (
-        ACCOUNT_TYPES,
-        BUILTIN_ENVIRONMENT_NAMES,
-        BUILTIN_ENVIRONMENTS,
-        SCOPES,
-        AccountType,
-        Actor,
-        Context,
-        Credential,
-        Environment,
-        ScopeName,
-    )
-
-#: Every name loaded on first use -> the submodule that defines it.
-_LAZY: dict[str, str] = {
-    "AutosaveChange": "changes",
-    "Change": "changes",
-    "ContextChange": "changes",
-    "CredentialChange": "changes",
-    "DefaultChange": "changes",
-    "EnvironmentChange": "changes",
-    "HiddenChange": "changes",
-    "describe_cell": "changes",
-    "inverse": "changes",
-    "EventDecodeError": "codec",
-    "decode": "codec",
-    "encode": "codec",
-    "upcast": "codec",
-    "EVENT_CLASSES": "operations",
-    "NOT_UNDOABLE": "operations",
-    "OPERATIONS": "operations",
-    "AccountDisconnected": "operations",
-    "AutosaveSet": "operations",
-    "ContextAdded": "operations",
-    "ContextRemoved": "operations",
-    "ContextRenamed": "operations",
-    "ContextsImported": "operations",
-    "DefaultSelected": "operations",
-    "Event": "operations",
-    "EventBase": "operations",
-    "KeyRotated": "operations",
-    "Operation": "operations",
-    "OperationUndone": "operations",
-    "ScopeCleared": "operations",
-    "SessionEnded": "operations",
-    "SessionStarted": "operations",
-    "ACCOUNT_TYPES": "values",
-    "BUILTIN_ENVIRONMENTS": "values",
-    "BUILTIN_ENVIRONMENT_NAMES": "values",
-    "SCOPES": "values",
-    "AccountType": "values",
-    "Actor": "values",
-    "Context": "values",
-    "Credential": "values",
-    "Environment": "values",
-    "ScopeName": "values",
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
-
+from .values import (
+    ACCOUNT_TYPES,
+    BUILTIN_ENVIRONMENT_NAMES,
+    BUILTIN_ENVIRONMENTS,
+    CREDENTIAL_KINDS,
+    SCOPES,
+    AccountType,
+    Actor,
+    Context,
+    Credential,
+    CredentialKind,
+    Environment,
+    ScopeName,
+)
 
 __all__ = [
     "ACCOUNT_TYPES",
     "BUILTIN_ENVIRONMENTS",
     "BUILTIN_ENVIRONMENT_NAMES",
+    "CELL_VALUES",
+    "CREDENTIAL_KINDS",
     "DEFAULT_ENVIRONMENT",
-    "EVENT_CLASSES",
+    "MAX_NAME_LENGTH",
+    "MAX_SECRET_BYTES",
+    "MAX_TEXT_LENGTH",
     "NOT_UNDOABLE",
     "OPERATIONS",
+    "OPS",
     "SCOPES",
     "SESSION_PREFIX",
     "USER",
-    "AccountDisconnected",
+    "VERSIONS",
     "AccountType",
     "Actor",
-    "AutosaveChange",
+    "Added",
     "AutosaveSet",
     "AzctxError",
     "BadInput",
+    "CellType",
+    "CellValue",
     "Change",
+    "Cleared",
     "ConfirmationNeeded",
     "Context",
-    "ContextAdded",
-    "ContextChange",
-    "ContextRemoved",
-    "ContextRenamed",
-    "ContextsImported",
     "Credential",
-    "CredentialChange",
-    "DefaultChange",
-    "DefaultSelected",
+    "CredentialKind",
+    "Disconnected",
+    "EndReason",
     "Environment",
-    "EnvironmentChange",
     "Event",
-    "EventBase",
     "EventDecodeError",
-    "HiddenChange",
+    "ImportSource",
+    "Imported",
     "KeyRotated",
+    "Op",
     "Operation",
-    "OperationUndone",
     "Refused",
-    "ScopeCleared",
+    "Removed",
+    "Renamed",
     "ScopeName",
+    "Selected",
     "SessionEnded",
     "SessionStarted",
     "StoreError",
+    "Undone",
     "account_key",
+    "autosave_change",
+    "check_name",
+    "check_optional_text",
+    "check_secret",
+    "check_text",
+    "codec",
+    "context_change",
+    "credential_change",
     "decode",
+    "default_change",
     "default_name",
     "describe_cell",
     "encode",
+    "environment_change",
+    "hidden_change",
     "inverse",
     "is_session_scope",
     "name_key",

@@ -4,108 +4,93 @@ Every operation event carries the list of cells it changed, each with its value 
 and after. ``evolve`` applies the ``after`` values; ``undo`` checks that each cell still
 holds its ``after`` value and appends the same changes with before and after swapped.
 A cell is addressed by ``scope`` (``"user"`` or a session id), its ``type`` and ``key``.
+
+The value a cell holds depends on its type (``CELL_VALUES``, which the codec reads):
+a context, a credential or an environment (or None when absent), the default's name,
+the autosave setting, or whether a user context is hidden in a session.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal, NamedTuple
 
-from pydantic import Field
+from .values import Context, Credential, Environment
 
-from .values import Context, Credential, Environment, Frozen
+CellType = Literal["context", "hidden", "default", "autosave", "credential", "environment"]
+CellValue = Context | Credential | Environment | str | bool | None
+
+#: Each cell type -> the annotation of the value it holds.
+CELL_VALUES: dict[str, str] = {
+    "context": "Context | None",
+    "hidden": "bool",
+    "default": "str | None",
+    "autosave": "bool | None",
+    "credential": "Credential | None",
+    "environment": "Environment | None",
+}
 
 
-class ContextChange(Frozen):
+class Change(NamedTuple):
+    type: CellType
+    scope: str
+    key: str
+    before: CellValue
+    after: CellValue
+
+
+def context_change(scope: str, key: str, before: Context | None, after: Context | None) -> Change:
     """A context appearing, disappearing or changing under its (case-folded) name."""
-
-    type: Literal["context"] = "context"
-    scope: str
-    key: str
-    before: Context | None
-    after: Context | None
+    return Change("context", scope, key, before, after)
 
 
-class HiddenChange(Frozen):
+def hidden_change(scope: str, key: str, before: bool, after: bool) -> Change:
     """A process scope hiding (or showing again) a user-scope context of that name."""
-
-    type: Literal["hidden"] = "hidden"
-    scope: str
-    key: str
-    before: bool
-    after: bool
+    return Change("hidden", scope, key, before, after)
 
 
-class DefaultChange(Frozen):
+def default_change(scope: str, before: str | None, after: str | None) -> Change:
     """The scope's default context name (as given, case kept), or None."""
-
-    type: Literal["default"] = "default"
-    scope: str
-    key: str = ""
-    before: str | None
-    after: str | None
+    return Change("default", scope, "", before, after)
 
 
-class AutosaveChange(Frozen):
+def autosave_change(scope: str, before: bool | None, after: bool | None) -> Change:
     """The scope's autosave setting; None means never set in that scope."""
-
-    type: Literal["autosave"] = "autosave"
-    scope: str
-    key: str = ""
-    before: bool | None
-    after: bool | None
+    return Change("autosave", scope, "", before, after)
 
 
-class CredentialChange(Frozen):
+def credential_change(
+    scope: str, key: str, before: Credential | None, after: Credential | None
+) -> Change:
     """An account's credential in the scope, keyed by the case-folded account id."""
-
-    type: Literal["credential"] = "credential"
-    scope: str
-    key: str
-    before: Credential | None
-    after: Credential | None
+    return Change("credential", scope, key, before, after)
 
 
-class EnvironmentChange(Frozen):
+def environment_change(
+    scope: str, key: str, before: Environment | None, after: Environment | None
+) -> Change:
     """A custom environment known to the scope, keyed by its case-folded name."""
-
-    type: Literal["environment"] = "environment"
-    scope: str
-    key: str
-    before: Environment | None
-    after: Environment | None
-
-
-Change = Annotated[
-    ContextChange
-    | HiddenChange
-    | DefaultChange
-    | AutosaveChange
-    | CredentialChange
-    | EnvironmentChange,
-    Field(discriminator="type"),
-]
+    return Change("environment", scope, key, before, after)
 
 
 def inverse(change: Change) -> Change:
     """The change that puts the cell back to its value before ``change``."""
-    return change.model_copy(update={"before": change.after, "after": change.before})
+    return change._replace(before=change.after, after=change.before)
 
 
 def describe_cell(change: Change) -> str:
     """A human name of the cell a change touches, for conflict messages."""
     where = "user scope" if change.scope == "user" else f"session {change.scope}"
-    match change:
-        case ContextChange():
-            ctx = change.before or change.after
-            return f"context '{ctx.name if ctx else change.key}' ({where})"
-        case HiddenChange():
-            return f"context '{change.key}' hidden in {where}"
-        case DefaultChange():
-            return f"the default context ({where})"
-        case AutosaveChange():
-            return f"the autosave setting ({where})"
-        case CredentialChange():
-            return f"the credential of account '{change.key}' ({where})"
-        case EnvironmentChange():
-            return f"environment '{change.key}' ({where})"
-    raise AssertionError(change)  # pragma: no cover
+    kind = change.type
+    if kind == "context":
+        ctx = change.before or change.after
+        name = ctx.name if isinstance(ctx, Context) else change.key
+        return f"context '{name}' ({where})"
+    if kind == "hidden":
+        return f"context '{change.key}' hidden in {where}"
+    if kind == "default":
+        return f"the default context ({where})"
+    if kind == "autosave":
+        return f"the autosave setting ({where})"
+    if kind == "credential":
+        return f"the credential of account '{change.key}' ({where})"
+    return f"environment '{change.key}' ({where})"

@@ -1,55 +1,271 @@
-"""Events to bytes and back, with the upcast step that keeps old logs readable."""
+"""Events to bytes and back: the one codec, with the upcast step that keeps old logs
+readable.
+
+An event is written as one flat JSON object: ``v`` (its operation's schema version),
+the ``Event`` fields, ``type`` (the operation) and the fields of its operation record.
+Reading checks every field against the records' own annotations (``values``,
+``changes``, ``operations``): they are the schema, spelled once. Anything else (an
+unknown field, a missing one, a value of the wrong type) is an ``EventDecodeError``.
+"""
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import TypeAdapter
-
-from .operations import EVENT_CLASSES, Event
+from .changes import CELL_VALUES, Change
+from .operations import OPS, VERSIONS, Event
+from .values import (
+    ACCOUNT_TYPES,
+    CREDENTIAL_KINDS,
+    SCOPES,
+    Actor,
+    Context,
+    Credential,
+    Environment,
+)
 
 RawEvent = dict[str, Any]
 Upcaster = Callable[[RawEvent], RawEvent]
-
-_CURRENT: dict[str, int] = {cls.model_fields["type"].default: cls.VERSION for cls in EVENT_CLASSES}
+Reader = Callable[[Any], Any]
 
 #: (event type, version) -> function that turns that version's dict into the next one.
 UPCASTERS: dict[tuple[str, int], Upcaster] = {}
-
-
-@functools.cache
-def _adapter() -> TypeAdapter[Event]:
-    # Built on first decode, not at import: commands that never decode skip its cost.
-    return TypeAdapter(Event)
-
-
-@functools.cache
-def _validate_json_strictly() -> Callable[[bytes], Any]:
-    # The adapter's own validator without the adapter's wrapper around it (replay calls
-    # it once per row). Strict: JSON as ``encode`` writes it, nothing coerced.
-    return functools.partial(_adapter().validator.validate_json, strict=True)
 
 
 class EventDecodeError(ValueError):
     """The bytes are not an event this program can read."""
 
 
+# --- writing --------------------------------------------------------------------------
+
+
+def utc_text(time: datetime) -> str:
+    """An aware time as ISO-8601 in UTC ending in ``Z``."""
+    text = time.astimezone(UTC).isoformat()
+    return text[:-6] + "Z"
+
+
+def jsonable(value: Any) -> Any:
+    """A record (NamedTuple), tuple, time or plain value as JSON-ready data."""
+    fields = getattr(value, "_fields", None)
+    if fields is not None:
+        return {name: jsonable(item) for name, item in zip(fields, value, strict=True)}
+    if isinstance(value, tuple | list):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, datetime):
+        return utc_text(value)
+    return value
+
+
+def event_dict(event: Event) -> RawEvent:
+    kind = event.type
+    raw: RawEvent = {"v": VERSIONS[kind]}
+    for name in ("time", "actor", "scope", "session", "changes", "shredded"):
+        raw[name] = jsonable(getattr(event, name))
+    raw["type"] = kind
+    raw.update(jsonable(event.op))
+    return raw
+
+
 def encode(event: Event) -> bytes:
-    return event.model_dump_json(exclude_defaults=False).encode()
+    return json.dumps(event_dict(event), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+# --- reading: a reader per annotation -------------------------------------------------
+
+
+def _fail(expected: str, value: Any) -> EventDecodeError:
+    shown = repr(value)
+    return EventDecodeError(f"expected {expected}, got {shown[:60]}")
+
+
+def _text(value: Any) -> str:
+    if type(value) is str:
+        return value
+    raise _fail("a string", value)
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is bool:
+        return value
+    raise _fail("a boolean", value)
+
+
+def _int(value: Any) -> int:
+    if type(value) is int:
+        return value
+    raise _fail("an integer", value)
+
+
+def _time(value: Any) -> datetime:
+    try:
+        moment = datetime.fromisoformat(_text(value))
+    except ValueError:
+        raise _fail("an ISO-8601 time", value) from None
+    if moment.tzinfo is None:
+        raise _fail("a time with a zone", value)
+    return moment
+
+
+def _choice(allowed: tuple[str, ...]) -> Reader:
+    def read(value: Any) -> str:
+        if value in allowed and type(value) is str:
+            return value
+        raise _fail(f"one of {', '.join(allowed)}", value)
+
+    return read
+
+
+def _optional(inner: Reader) -> Reader:
+    return lambda value: None if value is None else inner(value)
+
+
+def _many(inner: Reader) -> Reader:
+    def read(value: Any) -> tuple[Any, ...]:
+        if type(value) is not list:
+            raise _fail("a list", value)
+        return tuple(inner(item) for item in value)
+
+    return read
+
+
+_SCALARS: dict[str, Reader] = {
+    "str": _text,
+    "bool": _bool,
+    "int": _int,
+    "datetime": _time,
+    "AccountType": _choice(ACCOUNT_TYPES),
+    "ScopeName": _choice(SCOPES),
+    "CredentialKind": _choice(CREDENTIAL_KINDS),
+    "ImportSource": _choice(("az-powershell", "az-cli")),
+    "EndReason": _choice(("ended", "expired")),
+    "CellType": _choice(tuple(CELL_VALUES)),
+}
+#: The records a JSON value can be read as (``register`` adds those of other layers).
+_RECORDS: dict[str, type[Any]] = {
+    "Actor": Actor,
+    "Context": Context,
+    "Credential": Credential,
+    "Environment": Environment,
+    "Change": Change,
+}
+
+
+def register(cls: type[Any]) -> None:
+    """Let ``reader`` read ``cls`` (a NamedTuple whose fields it can read) by name."""
+    _RECORDS[cls.__name__] = cls
+
+
+def reader(annotation: str) -> Reader:
+    """The reader of a JSON value of type ``annotation`` (as written in a record)."""
+    if annotation.endswith(" | None"):
+        return _optional(reader(annotation[: -len(" | None")]))
+    if annotation.startswith("tuple[") and annotation.endswith(", ...]"):
+        return _many(reader(annotation[len("tuple[") : -len(", ...]")]))
+    if annotation in _SCALARS:
+        return _SCALARS[annotation]
+    if annotation == "Change":
+        return _change
+    return record_reader(_RECORDS[annotation])
+
+
+_FieldSpec = tuple[tuple[str, Reader, bool, Any], ...]
+_SPECS: dict[type[Any], _FieldSpec] = {}
+_MISSING = object()
+
+
+def _annotation(cls: type[Any], name: str) -> str:
+    # NamedTuple keeps a postponed annotation as a ForwardRef holding its text.
+    annotation = cls.__annotations__[name]
+    return str(getattr(annotation, "__forward_arg__", annotation))
+
+
+def _spec(cls: type[Any]) -> _FieldSpec:
+    spec = _SPECS.get(cls)
+    if spec is None:
+        defaults = cls._field_defaults
+        spec = _SPECS[cls] = tuple(
+            (name, reader(_annotation(cls, name)), name in defaults, defaults.get(name))
+            for name in cls._fields
+        )
+    return spec
+
+
+def read_fields(cls: type[Any], raw: dict[str, Any], skip: frozenset[str] = frozenset()) -> Any:
+    """``cls`` built from the JSON object ``raw``: every field checked, defaults filled
+    in, and no key left over but those in ``skip``."""
+    values = []
+    present = 0
+    for name, read, has_default, default in _spec(cls):
+        value = raw.get(name, _MISSING)
+        if value is not _MISSING:
+            present += 1
+            values.append(read(value))
+        elif has_default:
+            values.append(default)
+        else:
+            raise EventDecodeError(f"{cls.__name__}: missing field {name!r}")
+    if len(raw) != present:
+        extra = sorted(set(raw) - set(cls._fields) - skip)
+        if extra:
+            raise EventDecodeError(f"{cls.__name__}: unexpected field {extra[0]!r}")
+    return cls(*values)
+
+
+def record_reader(cls: type[Any]) -> Reader:
+    def read(value: Any) -> Any:
+        if type(value) is not dict:
+            raise _fail(f"a {cls.__name__} object", value)
+        return read_fields(cls, value)
+
+    return read
+
+
+_CELL_READERS: dict[str, Reader] = {kind: reader(ann) for kind, ann in CELL_VALUES.items()}
+_CHANGE_FIELDS = frozenset(Change._fields)
+
+
+def _change(value: Any) -> Change:
+    if type(value) is not dict or not value.keys() <= _CHANGE_FIELDS:
+        raise _fail("a change object", value)
+    kind = _SCALARS["CellType"](value.get("type"))
+    read = _CELL_READERS[kind]
+    try:
+        before, after = read(value["before"]), read(value["after"])
+    except KeyError as exc:
+        raise EventDecodeError(f"Change: missing field {exc.args[0]!r}") from None
+    key = value.get("key", "")
+    return Change(kind, _text(value["scope"]), _text(key), before, after)
+
+
+_EVENT_READERS = {
+    name: reader(ann)
+    for name, ann in (
+        ("time", "datetime"),
+        ("actor", "Actor"),
+        ("scope", "ScopeName | None"),
+        ("session", "str | None"),
+        ("changes", "tuple[Change, ...]"),
+        ("shredded", "tuple[str, ...]"),
+    )
+}
+_EVENT_KEYS = frozenset({"v", "type", *_EVENT_READERS})
 
 
 def upcast(raw: RawEvent) -> RawEvent:
     """Bring an event dict written by an older program up to the current schema."""
     kind = raw.get("type")
-    if not isinstance(kind, str) or kind not in _CURRENT:
+    if not isinstance(kind, str) or kind not in VERSIONS:
         raise EventDecodeError(f"unknown event type {kind!r}")
     version = raw.get("v", 1)
-    if not isinstance(version, int) or version > _CURRENT[kind]:
+    if type(version) is not int or version > VERSIONS[kind]:
         raise EventDecodeError(f"event {kind!r} version {version!r} is newer than this program")
-    while version < _CURRENT[kind]:
+    while version < VERSIONS[kind]:
         step = UPCASTERS.get((kind, version))
         if step is None:
             raise EventDecodeError(f"no upcaster for event {kind!r} version {version}")
@@ -59,33 +275,29 @@ def upcast(raw: RawEvent) -> RawEvent:
     return raw
 
 
-def decode(data: bytes) -> Event:
-    # The events this program writes go straight from bytes to a model: strict JSON
-    # validation accepts a subset of what the path below accepts, and reads it the same
-    # way. Anything else (an old version, lenient spellings, errors) takes that path,
-    # so upcasting and the error messages stay as they are.
-    try:
-        event: Event = _validate_json_strictly()(data)
-    except ValueError:
-        pass
-    else:
-        # ``v`` must be in the payload: a missing one means version 1, not the default.
-        if event.v == _CURRENT[event.type] and "v" in event.model_fields_set:
-            return event
-    return _decode_slowly(data)
+def from_dict(raw: Any) -> Event:
+    """An event from its JSON object (as ``json.loads`` returns it)."""
+    if type(raw) is not dict:
+        raise EventDecodeError("an event must be a JSON object")
+    raw = upcast(raw)
+    common = {}
+    for name, read in _EVENT_READERS.items():
+        if name in raw:
+            common[name] = read(raw[name])
+        elif name in ("changes", "shredded", "session"):
+            common[name] = () if name != "session" else None
+        else:
+            raise EventDecodeError(f"event: missing field {name!r}")
+    op = read_fields(OPS[raw["type"]], raw, skip=_EVENT_KEYS)
+    return Event(op=op, **common)
 
 
-def _decode_slowly(data: bytes) -> Event:
+def decode(data: bytes | str) -> Event:
     try:
         raw = json.loads(data)
-        if not isinstance(raw, dict):
-            raise EventDecodeError("an event must be a JSON object")
-        kind = raw.get("type")
-        # A type that is not a string (a list is not even hashable) is for upcast to refuse.
-        if not isinstance(kind, str) or raw.get("v", 1) != _CURRENT.get(kind, -1):
-            raw = upcast(raw)
-        return _adapter().validate_python(raw)
-    except EventDecodeError:
-        raise
-    except ValueError as exc:  # json and pydantic errors both derive from ValueError
+    except ValueError as exc:  # also UnicodeDecodeError
         raise EventDecodeError(str(exc).splitlines()[0]) from None
+    try:
+        return from_dict(raw)
+    except RecursionError:
+        raise EventDecodeError("an event nested too deeply") from None

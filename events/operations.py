@@ -1,24 +1,23 @@
 """The operation events: one per user action, one log entry each.
 
-Every event says who did it, when, in which scope and session, what was asked for
-(the typed fields of each class), and what it changed (``changes``: cells with their
-values before and after) and which data keys it destroyed (``shredded``). The
-``type`` field is the operation name that ``history`` shows.
+Every event says who did it, when, in which scope and session (the fields of
+``Event``), what was asked for (``op``: one record per operation, its fields those of
+the operation), what it changed (``changes``: cells with their values before and after)
+and which data keys it destroyed (``shredded``). ``Event.type`` is the operation name
+that ``history`` shows.
 
-Schemas are versioned by ``v``. When a field is added to an event, its class's
-``VERSION`` is raised and an upcaster from the old version is registered in
-``events.codec`` so an old log still reads.
+Schemas are versioned by ``v``, per operation (``VERSIONS``). When a field is added to
+an operation, its version is raised and an upcaster from the old version is registered
+in ``events.codec`` so an old log still reads.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Literal
-
-from pydantic import Field
+from typing import Literal, NamedTuple
 
 from .changes import Change
-from .values import Actor, Context, Frozen, ScopeName
+from .values import Actor, Context, ScopeName
 
 Operation = Literal[
     "add",
@@ -34,37 +33,129 @@ Operation = Literal[
     "session-end",
     "key-rotate",
 ]
-OPERATIONS: tuple[Operation, ...] = (
-    "add",
-    "select",
-    "rename",
-    "remove",
-    "disconnect",
-    "clear",
-    "autosave",
-    "undo",
-    "import",
-    "session-start",
-    "session-end",
-    "key-rotate",
+ImportSource = Literal["az-powershell", "az-cli"]
+EndReason = Literal["ended", "expired"]
+
+
+class Added(NamedTuple):
+    context: Context
+    replaced: bool = False
+    selected: bool = True
+
+
+class Selected(NamedTuple):
+    name: str
+    previous: bool = False
+
+
+class Renamed(NamedTuple):
+    old: str
+    new: str
+    replaced: bool = False
+
+
+class Removed(NamedTuple):
+    name: str
+
+
+class Disconnected(NamedTuple):
+    account: str
+
+
+class Cleared(NamedTuple):
+    pass
+
+
+class AutosaveSet(NamedTuple):
+    enabled: bool
+
+
+class Imported(NamedTuple):
+    source: ImportSource
+    file: str
+    imported: tuple[str, ...] = ()
+    default: str | None = None
+
+
+class Undone(NamedTuple):
+    target: int
+    target_type: str
+
+
+class SessionStarted(NamedTuple):
+    session_id: str
+    expires: datetime
+
+
+class SessionEnded(NamedTuple):
+    session_id: str
+    reason: EndReason = "ended"
+
+
+class KeyRotated(NamedTuple):
+    master_key_id: str
+
+
+Op = (
+    Added
+    | Selected
+    | Renamed
+    | Removed
+    | Disconnected
+    | Cleared
+    | AutosaveSet
+    | Imported
+    | Undone
+    | SessionStarted
+    | SessionEnded
+    | KeyRotated
 )
+
+#: Each operation's name -> its record, in the order ``history`` documents them.
+OPS: dict[str, type[Op]] = {
+    "add": Added,
+    "select": Selected,
+    "rename": Renamed,
+    "remove": Removed,
+    "disconnect": Disconnected,
+    "clear": Cleared,
+    "autosave": AutosaveSet,
+    "undo": Undone,
+    "import": Imported,
+    "session-start": SessionStarted,
+    "session-end": SessionEnded,
+    "key-rotate": KeyRotated,
+}
+OPERATIONS: tuple[Operation, ...] = tuple(OPS)  # type: ignore[arg-type]
+_NAMES: dict[type[Op], Operation] = {cls: name for name, cls in OPS.items()}  # type: ignore[misc]
+#: The schema version of each operation's events.
+VERSIONS: dict[str, int] = dict.fromkeys(OPS, 1)
 NOT_UNDOABLE: frozenset[str] = frozenset({"session-start", "session-end", "key-rotate"})
 
 
-class EventBase(Frozen):
-    VERSION: ClassVar[int] = 1
-
-    v: int = 1
+class Event(NamedTuple):
     time: datetime
     actor: Actor
     scope: ScopeName | None
-    session: str | None = None
+    session: str | None
+    op: Op
     changes: tuple[Change, ...] = ()
     shredded: tuple[str, ...] = ()
 
     @property
+    def type(self) -> Operation:
+        return _NAMES[type(self.op)]
+
+    @property
     def subject(self) -> str | None:
         """The context name the operation acted on, for history; None if none."""
+        op = self.op
+        if isinstance(op, Added):
+            return op.context.name
+        if isinstance(op, Selected | Removed):
+            return op.name
+        if isinstance(op, Renamed):
+            return op.old
         return None
 
     def names(self) -> tuple[str, ...]:
@@ -73,131 +164,9 @@ class EventBase(Frozen):
         for change in self.changes:
             if change.type == "context":
                 for ctx in (change.before, change.after):
-                    if ctx is not None and ctx.name not in found:
+                    if isinstance(ctx, Context) and ctx.name not in found:
                         found.append(ctx.name)
         subject = self.subject
         if subject is not None and subject not in found:
             found.insert(0, subject)
         return tuple(found)
-
-
-class ContextAdded(EventBase):
-    type: Literal["add"] = "add"
-    context: Context
-    replaced: bool = False
-    selected: bool = True
-
-    @property
-    def subject(self) -> str | None:
-        return self.context.name
-
-
-class DefaultSelected(EventBase):
-    type: Literal["select"] = "select"
-    name: str
-    previous: bool = False
-
-    @property
-    def subject(self) -> str | None:
-        return self.name
-
-
-class ContextRenamed(EventBase):
-    type: Literal["rename"] = "rename"
-    old: str
-    new: str
-    replaced: bool = False
-
-    @property
-    def subject(self) -> str | None:
-        return self.old
-
-
-class ContextRemoved(EventBase):
-    type: Literal["remove"] = "remove"
-    name: str
-
-    @property
-    def subject(self) -> str | None:
-        return self.name
-
-
-class AccountDisconnected(EventBase):
-    type: Literal["disconnect"] = "disconnect"
-    account: str
-
-
-class ScopeCleared(EventBase):
-    type: Literal["clear"] = "clear"
-
-
-class AutosaveSet(EventBase):
-    type: Literal["autosave"] = "autosave"
-    enabled: bool
-
-
-class ContextsImported(EventBase):
-    type: Literal["import"] = "import"
-    source: Literal["az-powershell", "az-cli"]
-    file: str
-    imported: tuple[str, ...] = ()
-    default: str | None = None
-
-
-class OperationUndone(EventBase):
-    type: Literal["undo"] = "undo"
-    target: int
-    target_type: str
-
-    @property
-    def subject(self) -> str | None:
-        return None
-
-
-class SessionStarted(EventBase):
-    type: Literal["session-start"] = "session-start"
-    session_id: str
-    expires: datetime
-
-
-class SessionEnded(EventBase):
-    type: Literal["session-end"] = "session-end"
-    session_id: str
-    reason: Literal["ended", "expired"] = "ended"
-
-
-class KeyRotated(EventBase):
-    type: Literal["key-rotate"] = "key-rotate"
-    master_key_id: str
-
-
-Event = Annotated[
-    ContextAdded
-    | DefaultSelected
-    | ContextRenamed
-    | ContextRemoved
-    | AccountDisconnected
-    | ScopeCleared
-    | AutosaveSet
-    | ContextsImported
-    | OperationUndone
-    | SessionStarted
-    | SessionEnded
-    | KeyRotated,
-    Field(discriminator="type"),
-]
-
-EVENT_CLASSES: tuple[type[EventBase], ...] = (
-    ContextAdded,
-    DefaultSelected,
-    ContextRenamed,
-    ContextRemoved,
-    AccountDisconnected,
-    ScopeCleared,
-    AutosaveSet,
-    ContextsImported,
-    OperationUndone,
-    SessionStarted,
-    SessionEnded,
-    KeyRotated,
-)

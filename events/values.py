@@ -1,28 +1,24 @@
-"""Value types of the azctx vocabulary: contexts, environments, credentials, actors."""
+"""Value types of the azctx vocabulary: contexts, environments, credentials, actors.
+
+Plain immutable records (NamedTuples): cheap to import and to build, which the commands
+a shell runs at every prompt need. ``events.codec`` reads and writes them, checking
+every field against the annotations below: they are the schema.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
-
-from .names import (
-    DEFAULT_ENVIRONMENT,
-    MAX_NAME_LENGTH,
-    SESSION_PREFIX,
-    USER,
-    account_key,
-    default_name,
-    is_session_scope,
-    name_key,
-    name_problem,
-)
+from .names import DEFAULT_ENVIRONMENT
 
 AccountType = Literal["user", "service-principal", "managed-identity"]
 ACCOUNT_TYPES: tuple[AccountType, ...] = ("user", "service-principal", "managed-identity")
 
 ScopeName = Literal["user", "process"]
 SCOPES: tuple[ScopeName, ...] = ("user", "process")
+
+CredentialKind = Literal["client-secret", "certificate"]
+CREDENTIAL_KINDS: tuple[CredentialKind, ...] = ("client-secret", "certificate")
 
 BUILTIN_ENVIRONMENTS: dict[str, tuple[str, str]] = {
     # name -> (authority, Resource Manager URL), from shared/interop/FORMATS.md
@@ -40,16 +36,7 @@ BUILTIN_ENVIRONMENT_NAMES: dict[str, str] = {
 }
 
 
-class Frozen(BaseModel):
-    """Base of every vocabulary model: immutable, and strict about unknown fields.
-
-    ``defer_build``: a schema is built on first use, not at import, so a command pays
-    only for the models it touches (building them all costs more than the command)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
-
-
-class Actor(Frozen):
+class Actor(NamedTuple):
     """Who performed an operation."""
 
     user: str
@@ -57,7 +44,7 @@ class Actor(Frozen):
     pid: int
 
 
-class Environment(Frozen):
+class Environment(NamedTuple):
     """A custom cloud brought in by an import (built-in clouds are never stored).
 
     ``raw`` keeps the Az PowerShell environment object as JSON text so an export can
@@ -70,7 +57,7 @@ class Environment(Frozen):
     raw: str | None = None
 
 
-class Context(Frozen):
+class Context(NamedTuple):
     """A named target: account, tenant, subscription and environment."""
 
     name: str
@@ -82,7 +69,7 @@ class Context(Frozen):
     environment: str = DEFAULT_ENVIRONMENT
 
 
-class Credential(Frozen):
+class Credential(NamedTuple):
     """An account's secret, sealed under a data key that can be destroyed.
 
     ``sealed`` is base64 of the AES-GCM nonce and ciphertext of the secret (a client
@@ -90,30 +77,6 @@ class Credential(Frozen):
     """
 
     key_id: str
-    kind: Literal["client-secret", "certificate"]
+    kind: CredentialKind
     sealed: str | None = None
     certificate_path: str | None = None
-
-
-__all__ = [
-    "ACCOUNT_TYPES",
-    "BUILTIN_ENVIRONMENTS",
-    "BUILTIN_ENVIRONMENT_NAMES",
-    "DEFAULT_ENVIRONMENT",
-    "MAX_NAME_LENGTH",
-    "SCOPES",
-    "SESSION_PREFIX",
-    "USER",
-    "AccountType",
-    "Actor",
-    "Context",
-    "Credential",
-    "Environment",
-    "Frozen",
-    "ScopeName",
-    "account_key",
-    "default_name",
-    "is_session_scope",
-    "name_key",
-    "name_problem",
-]

@@ -2,7 +2,8 @@
 
 Each ``decide_*`` function is pure: it reads the state and the caller and returns a
 ``Decision`` whose event lists every cell it changes, or raises ``Refused`` (exit 1)
-or ``BadInput`` (exit 2). Nothing is ever half decided.
+or ``BadInput`` (exit 2). Nothing is ever half decided. Every value a request brings
+in passes the input rules of ``events.rules`` here, whichever door it came in by.
 
 Where a change goes (SPEC §2): an explicit scope wins; otherwise an operation on a
 context the caller sees in its process scope acts there; otherwise ``user`` when
@@ -14,74 +15,79 @@ and the visible user ones), since that is what the caller acts on.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import NamedTuple
 
 from azctx.events import (
     ACCOUNT_TYPES,
     BUILTIN_ENVIRONMENT_NAMES,
     DEFAULT_ENVIRONMENT,
-    NOT_UNDOABLE,
     USER,
-    AccountDisconnected,
-    AccountType,
-    AutosaveChange,
+    Added,
     AutosaveSet,
     BadInput,
     Change,
+    Cleared,
     ConfirmationNeeded,
     Context,
-    ContextAdded,
-    ContextChange,
-    ContextRemoved,
-    ContextRenamed,
-    ContextsImported,
     Credential,
-    CredentialChange,
-    DefaultChange,
-    DefaultSelected,
+    Disconnected,
+    EndReason,
     Environment,
-    EnvironmentChange,
     Event,
-    HiddenChange,
+    Imported,
+    ImportSource,
     KeyRotated,
-    OperationUndone,
+    Op,
     Refused,
-    ScopeCleared,
+    Removed,
+    Renamed,
+    ScopeName,
+    Selected,
     SessionEnded,
     SessionStarted,
     account_key,
+    autosave_change,
+    check_name,
+    check_optional_text,
+    check_secret,
+    check_text,
+    context_change,
+    credential_change,
+    default_change,
     default_name,
-    describe_cell,
-    inverse,
+    environment_change,
+    hidden_change,
     is_session_scope,
     name_key,
-    name_problem,
 )
 
-from . import overlay
-from .state import ScopeState, State, apply_changes
-from .view import Caller, autosave, seen, session_status, view
+from .scopes import (
+    LIST_HINT,
+    START_HINT,
+    check_scope,
+    live_session,
+    resolve_scope,
+    scope_names,
+    settle_default,
+    where,
+)
+from .state import ScopeState, State
+from .view import Caller, seen, select_notes, view
 
-START_HINT = 'eval "$(azctx session start)"'
-LIST_HINT = "see 'azctx list'"
 
-
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     event: Event
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class AddRequest:
+class AddRequest(NamedTuple):
     """What ``add`` asks for; ``name`` None means ``[ACCOUNT; SUBSCRIPTION]``."""
 
     account: str
     tenant: str
     subscription: str | None = None
-    account_type: AccountType | str = "user"
+    account_type: str = "user"
     subscription_name: str | None = None
     environment: str | None = None
     name: str | None = None
@@ -90,64 +96,12 @@ class AddRequest:
     force: bool = False
 
 
-# --- scopes ---------------------------------------------------------------------------
-
-
-def _meta(caller: Caller, target: str) -> dict[str, Any]:
-    """The fields every event takes from its caller and its target scope."""
-    return {
-        "time": caller.time,
-        "actor": caller.actor,
-        "scope": USER if target == USER else "process",
-        "session": caller.session,
-    }
-
-
-def _check_scope(scope: str | None) -> None:
-    if scope not in (None, "user", "process"):
-        raise BadInput(f"unknown scope {scope!r}", hint="use --scope user or --scope process")
-
-
-def live_session(state: State, caller: Caller) -> str:
-    """The caller's session id, or a refusal saying why the process scope is closed."""
-    status = session_status(state, caller)
-    if status == "live" and caller.session is not None:
-        return caller.session
-    if status == "none":
-        raise Refused(
-            "the process scope needs a session, and there is no live session",
-            hint=START_HINT,
-        )
-    raise Refused(
-        f"session {caller.session} is {status}, so its process scope cannot change",
-        hint=f"start a new session: {START_HINT}",
-    )
-
-
-def resolve_scope(state: State, caller: Caller, scope: str | None, name: str | None = None) -> str:
-    """The scope key (``"user"`` or the session id) a change goes to (SPEC §2)."""
-    _check_scope(scope)
-    if scope == "user":
-        return USER
-    if scope == "process":
-        return live_session(state, caller)
-    if name is not None:
-        found = seen(state, caller, name)
-        if found is not None and found[1] == "process":
-            return live_session(state, caller)
-    on, _ = autosave(state, caller)
-    return USER if on else live_session(state, caller)
-
-
-def _where(target: str) -> str:
-    return "the user scope" if target == USER else f"session {target}"
-
-
-def scope_names(state: State, caller: Caller, target: str) -> dict[str, Context]:
-    """The contexts that exist for a change aimed at ``target``, by name key."""
-    if target == USER:
-        return dict(state.user.contexts)
-    return {name_key(i.context.name): i.context for i in view(state, caller).contexts}
+def event(caller: Caller, target: str, op: Op, changes: Iterable[Change] = ()) -> Event:
+    """The event of ``op`` by ``caller`` in scope ``target``, with the changes that
+    change something (undo checks every listed cell)."""
+    real = tuple(c for c in changes if c.before != c.after)
+    scope: ScopeName = "user" if target == USER else "process"
+    return Event(caller.time, caller.actor, scope, caller.session, op, real)
 
 
 def _find(state: State, caller: Caller, target: str, name: str) -> Context:
@@ -155,64 +109,18 @@ def _find(state: State, caller: Caller, target: str, name: str) -> Context:
     if found is None:
         # Say "in the user scope" when the caller does see that name, in its session.
         shown = target == USER and seen(state, caller, name) is not None
-        where = " in the user scope" if shown else ""
-        raise Refused(f"no context named '{name}'{where}", hint=LIST_HINT)
+        in_user = " in the user scope" if shown else ""
+        raise Refused(f"no context named '{name}'{in_user}", hint=LIST_HINT)
     return found
 
 
-def _check_name(name: str) -> None:
-    problem = name_problem(name)
-    if problem is not None:
-        raise BadInput(f"invalid context name {name!r}: {problem}")
-
-
-def _real(changes: Iterable[Change]) -> tuple[Change, ...]:
-    """Drop changes that change nothing: undo checks every listed cell."""
-    return tuple(c for c in changes if c.before != c.after)
-
-
-# --- defaults -------------------------------------------------------------------------
-
-
-def _pick_earlier(
-    history: Sequence[str], skip: str | None, names: Mapping[str, Context]
-) -> str | None:
-    """The most recent earlier default that still exists, as a name (case kept)."""
-    for key in reversed(history):
-        if key != skip and key in names:
-            return names[key].name
-    return None
-
-
-def _settle_default(
-    state: State, caller: Caller, target: str, changes: Sequence[Change]
-) -> list[Change]:
-    """If ``changes`` make the scope's default disappear, fall back to an earlier one."""
-    own = state.scope(target)
-    if own.default is None:
-        return []
-    key = name_key(own.default)
-    if key not in scope_names(state, caller, target):
-        return []  # it already pointed nowhere; this operation did not remove it
-    after = apply_changes(state, changes)
-    names = scope_names(after, caller, target)
-    if key in names:
-        return []
-    fallback = _pick_earlier(after.scope(target).default_history, key, names)
-    return [DefaultChange(scope=target, before=own.default, after=fallback)]
-
-
 def _select_change(own: ScopeState, target: str, name: str) -> list[Change]:
-    return [DefaultChange(scope=target, before=own.default, after=name)]
+    return [default_change(target, own.default, name)]
 
 
-def _user_select_notes(state: State, caller: Caller, target: str, name: str) -> tuple[str, ...]:
+def _notes(state: State, caller: Caller, target: str, name: str) -> tuple[str, ...]:
     """SPEC §2: a user-scope select that the session's own default shadows says so."""
-    if target != USER or session_status(state, caller) != "live" or caller.session is None:
-        return ()
-    saved, _ = autosave(state, caller)
-    process = state.scope(caller.session)
-    return overlay.select_notes(state.user, process, saved, caller.session, name)
+    return select_notes(state, caller, name) if target == USER else ()
 
 
 # --- add ------------------------------------------------------------------------------
@@ -235,30 +143,74 @@ def _environment(state: State, target: str, wanted: str | None) -> str:
     )
 
 
+def checked_context(ctx: Context) -> Context:
+    """``ctx`` when every value in it obeys the input rules (SPEC §1), else BadInput:
+    the one check of a context, whether it comes from ``add`` or from a file."""
+    check_name(ctx.name)
+    check_text("the account", ctx.account)
+    check_text("the tenant", ctx.tenant)
+    check_optional_text("the subscription", ctx.subscription)
+    check_optional_text("the subscription name", ctx.subscription_name)
+    check_text("the environment", ctx.environment)
+    if ctx.account_type not in ACCOUNT_TYPES:
+        raise BadInput(
+            f"unknown account type {ctx.account_type!r}",
+            hint="use user, service-principal or managed-identity",
+        )
+    return ctx
+
+
 def new_context(state: State, target: str, request: AddRequest) -> Context:
     """The context an add request describes (name defaulted, cloud normalized)."""
-    for label, value in (("account", request.account), ("tenant", request.tenant)):
-        if not value.strip():
-            raise BadInput(f"the {label} cannot be empty")
-    kinds = [t for t in ACCOUNT_TYPES if t == request.account_type]
-    if not kinds:
+    name = request.name
+    if name is None:
+        name = default_name(request.account, request.subscription)
+    check_optional_text("the environment", request.environment)
+    ctx = Context(
+        name,
+        request.account,
+        request.account_type,  # type: ignore[arg-type]  # checked just below
+        request.tenant,
+        request.subscription,
+        request.subscription_name,
+        DEFAULT_ENVIRONMENT,
+    )
+    checked_context(ctx)
+    return ctx._replace(environment=_environment(state, target, request.environment))
+
+
+def check_credential(account_type: str, credential: bool) -> None:
+    """SPEC §1: a credential (a secret or a certificate) belongs only to a service
+    principal."""
+    if credential and account_type != "service-principal":
+        raise BadInput(
+            f"a {account_type} account takes no secret or certificate: only a service "
+            "principal has one",
+            hint="drop --secret-stdin/--secret-env/--certificate, or use "
+            "--account-type service-principal",
+        )
+
+
+def check_request(request: AddRequest, secret: str | None, certificate: str | None) -> None:
+    """Everything about an add request that needs no state, so that bad input is
+    reported before the store is opened or a question asked (``decide_add`` checks it
+    all again on the way)."""
+    if request.name is not None:
+        check_name(request.name)
+    for label, value in (("the account", request.account), ("the tenant", request.tenant)):
+        check_text(label, value)
+    check_optional_text("the subscription", request.subscription)
+    check_optional_text("the subscription name", request.subscription_name)
+    check_optional_text("the environment", request.environment)
+    if request.account_type not in ACCOUNT_TYPES:
         raise BadInput(
             f"unknown account type {request.account_type!r}",
             hint="use user, service-principal or managed-identity",
         )
-    name = request.name
-    if name is None:
-        name = default_name(request.account, request.subscription)
-    _check_name(name)
-    return Context(
-        name=name,
-        account=request.account,
-        account_type=kinds[0],
-        tenant=request.tenant,
-        subscription=request.subscription,
-        subscription_name=request.subscription_name,
-        environment=_environment(state, target, request.environment),
-    )
+    check_credential(request.account_type, secret is not None or certificate is not None)
+    if secret is not None:
+        check_secret(secret)
+    check_optional_text("the certificate path", certificate)
 
 
 def decide_add(
@@ -267,36 +219,25 @@ def decide_add(
     name = request.name
     if name is None:
         name = default_name(request.account, request.subscription)
-    _check_name(name)
+    check_name(name)
     target = resolve_scope(state, caller, request.scope, name)
     ctx = new_context(state, target, request)
+    check_credential(ctx.account_type, credential is not None)
     key = name_key(ctx.name)
     taken = scope_names(state, caller, target).get(key)
     if taken is not None and not request.force:
         raise Refused(f"a context named '{taken.name}' already exists", hint="--force replaces it")
     own = state.scope(target)
-    changes: list[Change] = [
-        ContextChange(scope=target, key=key, before=own.contexts.get(key), after=ctx)
-    ]
+    changes = [context_change(target, key, own.contexts.get(key), ctx)]
     if credential is not None:
         account = account_key(ctx.account)
-        changes.append(
-            CredentialChange(
-                scope=target, key=account, before=own.credentials.get(account), after=credential
-            )
-        )
+        changes.append(credential_change(target, account, own.credentials.get(account), credential))
     notes: tuple[str, ...] = ()
     if request.select:
         changes += _select_change(own, target, ctx.name)
-        notes = _user_select_notes(state, caller, target, ctx.name)
-    event = ContextAdded(
-        **_meta(caller, target),
-        context=ctx,
-        replaced=taken is not None,
-        selected=request.select,
-        changes=_real(changes),
-    )
-    return Decision(event, notes)
+        notes = _notes(state, caller, target, ctx.name)
+    op = Added(ctx, replaced=taken is not None, selected=request.select)
+    return Decision(event(caller, target, op, changes), notes)
 
 
 def account_key_id(state: State, scope_key: str, account: str) -> str | None:
@@ -312,38 +253,62 @@ def account_key_id(state: State, scope_key: str, account: str) -> str | None:
 
 
 def decide_select(state: State, caller: Caller, name: str, scope: str | None = None) -> Decision:
+    check_name(name)
     target = resolve_scope(state, caller, scope, name)
     ctx = _find(state, caller, target, name)
     own = state.scope(target)
-    event = DefaultSelected(
-        **_meta(caller, target),
-        name=ctx.name,
-        changes=_real(_select_change(own, target, ctx.name)),
+    changes = _select_change(own, target, ctx.name)
+    return Decision(
+        event(caller, target, Selected(ctx.name), changes),
+        _notes(state, caller, target, ctx.name),
     )
-    return Decision(event, _user_select_notes(state, caller, target, ctx.name))
 
 
 def decide_select_previous(state: State, caller: Caller, scope: str | None = None) -> Decision:
     """``select -``: the most recent different earlier default that still exists."""
+    from .scopes import pick_earlier
+
     target = resolve_scope(state, caller, scope)
     own = state.scope(target)
     current = None if own.default is None else name_key(own.default)
-    name = _pick_earlier(own.default_history, current, scope_names(state, caller, target))
+    name = pick_earlier(own.default_history, current, scope_names(state, caller, target))
     if name is None:
         raise Refused(
-            f"there is no earlier default to go back to in {_where(target)}",
+            f"there is no earlier default to go back to in {where(target)}",
             hint="azctx select NAME",
         )
-    event = DefaultSelected(
-        **_meta(caller, target),
-        name=name,
-        previous=True,
-        changes=_real(_select_change(own, target, name)),
+    changes = _select_change(own, target, name)
+    return Decision(
+        event(caller, target, Selected(name, previous=True), changes),
+        _notes(state, caller, target, name),
     )
-    return Decision(event, _user_select_notes(state, caller, target, name))
 
 
 # --- rename ---------------------------------------------------------------------------
+
+
+def _renamed_changes(
+    state: State, caller: Caller, target: str, ctx: Context, new: str, force: bool
+) -> tuple[list[Change], Context | None]:
+    """The context cells of a rename, and the context it replaces (if any)."""
+    own = state.scope(target)
+    old_key, new_key = name_key(ctx.name), name_key(new)
+    renamed = ctx._replace(name=new)
+    if new_key == old_key:
+        # Only the case changes: same cell, new spelling.
+        return [context_change(target, old_key, ctx, renamed)], None
+    taken = scope_names(state, caller, target).get(new_key)
+    if taken is not None and not force:
+        raise ConfirmationNeeded(
+            f"a context named '{taken.name}' already exists",
+            f"Replace the existing context '{taken.name}'?",
+            hint="--force replaces it",
+        )
+    changes = [
+        context_change(target, old_key, ctx, None),
+        context_change(target, new_key, own.contexts.get(new_key), renamed),
+    ]
+    return changes, taken
 
 
 def decide_rename(
@@ -354,48 +319,23 @@ def decide_rename(
     force: bool = False,
     scope: str | None = None,
 ) -> Decision:
-    _check_name(new)
+    check_name(old)
+    check_name(new)
     target = resolve_scope(state, caller, scope, old)
     own = state.scope(target)
-    old_key, new_key = name_key(old), name_key(new)
-    ctx = own.contexts.get(old_key)
+    ctx = own.contexts.get(name_key(old))
     if ctx is None:
-        if target != USER and old_key in scope_names(state, caller, target):
+        if target != USER and name_key(old) in scope_names(state, caller, target):
             raise Refused(
                 f"'{old}' is a user-scope context; a session cannot rename it",
                 hint="--scope user renames it for every session",
             )
-        raise Refused(f"no context named '{old}' in {_where(target)}", hint=LIST_HINT)
-    renamed = ctx.model_copy(update={"name": new})
-    changes: list[Change] = []
-    taken = None
-    if new_key == old_key:
-        # Only the case changes: same cell, new spelling.
-        changes.append(ContextChange(scope=target, key=old_key, before=ctx, after=renamed))
-    else:
-        taken = scope_names(state, caller, target).get(new_key)
-        if taken is not None and not force:
-            raise ConfirmationNeeded(
-                f"a context named '{taken.name}' already exists",
-                f"Replace the existing context '{taken.name}'?",
-                hint="--force replaces it",
-            )
-        changes.append(ContextChange(scope=target, key=old_key, before=ctx, after=None))
-        changes.append(
-            ContextChange(
-                scope=target, key=new_key, before=own.contexts.get(new_key), after=renamed
-            )
-        )
-    if own.default is not None and name_key(own.default) in (old_key, new_key):
+        raise Refused(f"no context named '{old}' in {where(target)}", hint=LIST_HINT)
+    changes, taken = _renamed_changes(state, caller, target, ctx, new, force)
+    if own.default is not None and name_key(own.default) in (name_key(old), name_key(new)):
         changes += _select_change(own, target, new)  # the default follows the context
-    event = ContextRenamed(
-        **_meta(caller, target),
-        old=ctx.name,
-        new=new,
-        replaced=taken is not None,
-        changes=_real(changes),
-    )
-    return Decision(event)
+    op = Renamed(ctx.name, new, replaced=taken is not None)
+    return Decision(event(caller, target, op, changes))
 
 
 # --- remove, disconnect, clear --------------------------------------------------------
@@ -407,7 +347,7 @@ def _hide(state: State, target: str, keys: Iterable[str]) -> list[Change]:
         return []
     hidden = state.scope(target).hidden
     return [
-        HiddenChange(scope=target, key=k, before=False, after=True)
+        hidden_change(target, k, False, True)
         for k in keys
         if k in state.user.contexts and k not in hidden
     ]
@@ -420,6 +360,7 @@ def decide_remove(
     force: bool = False,
     scope: str | None = None,
 ) -> Decision:
+    check_name(name)
     target = resolve_scope(state, caller, scope, name)
     ctx = _find(state, caller, target, name)
     key = name_key(name)
@@ -432,17 +373,16 @@ def decide_remove(
         )
     changes: list[Change] = []
     if key in own.contexts:
-        changes.append(ContextChange(scope=target, key=key, before=own.contexts[key], after=None))
+        changes.append(context_change(target, key, own.contexts[key], None))
     changes += _hide(state, target, [key])
-    changes += _settle_default(state, caller, target, changes)
-    event = ContextRemoved(**_meta(caller, target), name=ctx.name, changes=_real(changes))
-    return Decision(event)
+    changes = settle_default(state, caller, target, changes)
+    return Decision(event(caller, target, Removed(ctx.name), changes))
 
 
 def _account_scope(state: State, caller: Caller, scope: str | None, account: str) -> str:
     """Like ``resolve_scope``, for an account: one the caller sees only in its process
     scope is disconnected there."""
-    _check_scope(scope)
+    check_scope(scope)
     if scope is None:
         key = account_key(account)
         scopes = {
@@ -453,57 +393,54 @@ def _account_scope(state: State, caller: Caller, scope: str | None, account: str
     return resolve_scope(state, caller, scope)
 
 
+def _default_account(state: State, caller: Caller) -> str:
+    current = view(state, caller).default_context
+    if current is None:
+        raise Refused(
+            "there is no default context to take the account from",
+            hint="azctx disconnect ACCOUNT",
+        )
+    return current.context.account
+
+
 def decide_disconnect(
     state: State, caller: Caller, account: str | None = None, scope: str | None = None
 ) -> Decision:
     if account is None:
-        current = view(state, caller).default_context
-        if current is None:
-            raise Refused(
-                "there is no default context to take the account from",
-                hint="azctx disconnect ACCOUNT",
-            )
-        account = current.context.account
+        account = _default_account(state, caller)
+    check_text("the account", account)
     target = _account_scope(state, caller, scope, account)
     own = state.scope(target)
     key = account_key(account)
-    changes: list[Change] = [
-        ContextChange(scope=target, key=k, before=c, after=None)
+    changes = [
+        context_change(target, k, c, None)
         for k, c in own.contexts.items()
         if account_key(c.account) == key
     ]
-    changes += _hide(
-        state, target, [k for k, c in state.user.contexts.items() if account_key(c.account) == key]
-    )
+    mine = [k for k, c in state.user.contexts.items() if account_key(c.account) == key]
+    changes += _hide(state, target, mine)
     shredded: tuple[str, ...] = ()
     cred = own.credentials.get(key)
     if cred is not None:
-        changes.append(CredentialChange(scope=target, key=key, before=cred, after=None))
+        changes.append(credential_change(target, key, cred, None))
         shredded = () if cred.key_id in state.shredded else (cred.key_id,)
     if not changes:
-        raise Refused(f"no context or credential of account '{account}' in {_where(target)}")
-    changes += _settle_default(state, caller, target, changes)
-    event = AccountDisconnected(
-        **_meta(caller, target), account=account, changes=_real(changes), shredded=shredded
-    )
-    return Decision(event)
+        raise Refused(f"no context or credential of account '{account}' in {where(target)}")
+    changes = settle_default(state, caller, target, changes)
+    decided = event(caller, target, Disconnected(account), changes)
+    return Decision(decided._replace(shredded=shredded))
 
 
 def decide_clear(state: State, caller: Caller, scope: str | None = None) -> Decision:
     target = resolve_scope(state, caller, scope)
     own = state.scope(target)
-    changes: list[Change] = [
-        ContextChange(scope=target, key=k, before=c, after=None) for k, c in own.contexts.items()
-    ]
+    changes = [context_change(target, k, c, None) for k, c in own.contexts.items()]
     changes += _hide(state, target, list(state.user.contexts))
-    changes += [
-        CredentialChange(scope=target, key=k, before=c, after=None)
-        for k, c in own.credentials.items()
-    ]
-    changes.append(DefaultChange(scope=target, before=own.default, after=None))
+    changes += [credential_change(target, k, c, None) for k, c in own.credentials.items()]
+    changes.append(default_change(target, own.default, None))
     keys = sorted({c.key_id for c in own.credentials.values()} - state.shredded)
-    event = ScopeCleared(**_meta(caller, target), changes=_real(changes), shredded=tuple(keys))
-    return Decision(event)
+    decided = event(caller, target, Cleared(), changes)
+    return Decision(decided._replace(shredded=tuple(keys)))
 
 
 # --- autosave, import -----------------------------------------------------------------
@@ -512,11 +449,28 @@ def decide_clear(state: State, caller: Caller, scope: str | None = None) -> Deci
 def decide_autosave(
     state: State, caller: Caller, enabled: bool, scope: str | None = None
 ) -> Decision:
-    _check_scope(scope)
+    check_scope(scope)
     target = live_session(state, caller) if scope == "process" else USER
-    change = AutosaveChange(scope=target, before=state.scope(target).autosave, after=enabled)
-    event = AutosaveSet(**_meta(caller, target), enabled=enabled, changes=_real([change]))
-    return Decision(event)
+    change = autosave_change(target, state.scope(target).autosave, enabled)
+    return Decision(event(caller, target, AutosaveSet(enabled), [change]))
+
+
+def _imported(contexts: Sequence[Context]) -> dict[str, Context]:
+    imported: dict[str, Context] = {}
+    for ctx in contexts:
+        checked_context(ctx)
+        key = name_key(ctx.name)
+        if key in imported:
+            raise BadInput(f"the file has two contexts named '{ctx.name}'")
+        imported[key] = ctx
+    return imported
+
+
+def _checked_environment(env: Environment) -> Environment:
+    check_text("an environment's name", env.name)
+    check_optional_text("an environment's authority", env.authority)
+    check_optional_text("an environment's Resource Manager URL", env.resource_manager)
+    return env
 
 
 def decide_import(
@@ -528,169 +482,32 @@ def decide_import(
     environments: Sequence[Environment] = (),
     default: str | None = None,
     scope: str | None = None,
-    source: Literal["az-powershell", "az-cli"] = "az-powershell",
+    source: ImportSource = "az-powershell",
     file: str = "",
 ) -> Decision:
     """One operation: the file's contexts replace those of the same name, all others
     are kept, and the file's default (when it has one) becomes the default."""
-    imported: dict[str, Context] = {}
-    for ctx in contexts:
-        _check_name(ctx.name)
-        key = name_key(ctx.name)
-        if key in imported:
-            raise BadInput(f"the file has two contexts named '{ctx.name}'")
-        imported[key] = ctx
+    imported = _imported(contexts)
     if default is not None and name_key(default) not in imported:
         raise BadInput(f"the file's default context '{default}' is not among its contexts")
     target = resolve_scope(state, caller, scope)
     own = state.scope(target)
-    changes: list[Change] = []
-    for key, ctx in imported.items():
-        changes.append(
-            ContextChange(scope=target, key=key, before=own.contexts.get(key), after=ctx)
-        )
+    changes = [context_change(target, k, own.contexts.get(k), c) for k, c in imported.items()]
+    types = {account_key(c.account): c.account_type for c in imported.values()}
     for account, cred in (credentials or {}).items():
         akey = account_key(account)
-        changes.append(
-            CredentialChange(scope=target, key=akey, before=own.credentials.get(akey), after=cred)
-        )
+        check_credential(types.get(akey, "service-principal"), True)
+        check_optional_text("a certificate path", cred.certificate_path)
+        changes.append(credential_change(target, akey, own.credentials.get(akey), cred))
     for env in environments:
-        ekey = name_key(env.name)
-        changes.append(
-            EnvironmentChange(scope=target, key=ekey, before=own.environments.get(ekey), after=env)
-        )
+        ekey = name_key(_checked_environment(env).name)
+        changes.append(environment_change(target, ekey, own.environments.get(ekey), env))
     chosen = None
     if default is not None:
         chosen = imported[name_key(default)].name
         changes += _select_change(own, target, chosen)
-    event = ContextsImported(
-        **_meta(caller, target),
-        source=source,
-        file=file,
-        imported=tuple(c.name for c in imported.values()),
-        default=chosen,
-        changes=_real(changes),
-    )
-    return Decision(event)
-
-
-# --- undo -----------------------------------------------------------------------------
-
-
-def cell_value(state: State, change: Change) -> object:
-    """The value the cell ``change`` addresses holds now."""
-    scope = state.scope(change.scope)
-    match change:
-        case ContextChange():
-            return scope.contexts.get(change.key)
-        case HiddenChange():
-            return change.key in scope.hidden
-        case DefaultChange():
-            return scope.default
-        case AutosaveChange():
-            return scope.autosave
-        case CredentialChange():
-            return scope.credentials.get(change.key)
-        case EnvironmentChange():
-            return scope.environments.get(change.key)
-    raise AssertionError(change)  # pragma: no cover
-
-
-def _restored(change: Change, shredded: frozenset[str]) -> Change:
-    """The inverse of ``change``, except that a destroyed credential stays destroyed."""
-    back = inverse(change)
-    if (
-        isinstance(back, CredentialChange)
-        and back.after is not None
-        and back.after.key_id in shredded
-    ):
-        return back.model_copy(update={"after": None})
-    return back
-
-
-def _check_undo_scope(state: State, caller: Caller, seq: int, event: Event) -> None:
-    sessions = {c.scope for c in event.changes if is_session_scope(c.scope)}
-    if event.scope == "process" and event.session is not None:
-        sessions.add(event.session)
-    for sid in sessions:
-        if sid != caller.session:
-            raise Refused(
-                f"operation {seq} changed the process scope of session {sid}; "
-                "only that session can undo it"
-            )
-        live_session(state, caller)
-
-
-def decide_undo(
-    state: State,
-    caller: Caller,
-    target_seq: int,
-    target_event: Event,
-    undone_by: int | None = None,
-) -> Decision:
-    """Revert operation ``target_seq`` (``target_event``): every cell it changed must
-    still hold the value it left there. ``undone_by`` may pass the log's own answer;
-    the state's undo ledger is consulted either way."""
-    kind = target_event.type
-    if kind in NOT_UNDOABLE:
-        raise Refused(f"operation {target_seq} ({kind}) cannot be undone")
-    by = state.undone_by.get(target_seq, undone_by)
-    if by is not None:
-        raise Refused(
-            f"operation {target_seq} was already undone by operation {by}",
-            hint=f"'azctx undo {by}' redoes it",
-        )
-    _check_undo_scope(state, caller, target_seq, target_event)
-    for change in target_event.changes:
-        if cell_value(state, change) != change.after:
-            raise Refused(
-                f"cannot undo operation {target_seq} ({kind}): {describe_cell(change)} "
-                "has changed since",
-                hint="see 'azctx history'; undo the later operations first",
-            )
-    changes = _real(_restored(c, state.shredded) for c in target_event.changes)
-    scope = target_event.scope or USER
-    event = OperationUndone(
-        time=caller.time,
-        actor=caller.actor,
-        scope=scope,
-        session=caller.session,
-        target=target_seq,
-        target_type=kind,
-        changes=changes,
-    )
-    return Decision(event)
-
-
-def find_undo_target(entries: Iterable[tuple[int, Event]], caller: Caller) -> int | None:
-    """Plain ``undo``: the most recent operation, by anyone, in the user scope or in the
-    caller's own session, that is undoable, in force and not itself an undo.
-
-    ``entries`` newest first; the scan stops at the answer. An operation is in force
-    when none of its undos is; every undo is newer than its target, so by the time the
-    scan reaches an entry it has seen everything that decides its status.
-    """
-    undos: dict[int, list[int]] = {}
-    in_force: dict[int, bool] = {}
-    session_ended = False
-    for seq, event in entries:
-        in_force[seq] = not any(in_force.get(u, False) for u in undos.get(seq, ()))
-        if isinstance(event, OperationUndone):
-            undos.setdefault(event.target, []).append(seq)
-            continue
-        if isinstance(event, SessionEnded) and event.session_id == caller.session:
-            session_ended = True  # its process-scope operations can no longer be undone
-        if event.type in NOT_UNDOABLE or not in_force[seq]:
-            continue
-        mine = event.scope == "user" or (
-            event.scope == "process"
-            and not session_ended
-            and caller.session is not None
-            and event.session == caller.session
-        )
-        if mine:
-            return seq
-    return None
+    op = Imported(source, file, tuple(c.name for c in imported.values()), chosen)
+    return Decision(event(caller, target, op, changes))
 
 
 # --- sessions and keys ----------------------------------------------------------------
@@ -705,15 +522,8 @@ def decide_session_start(
         raise Refused(f"session {session_id} already exists")
     if expires <= caller.time:
         raise BadInput("a session must expire in the future")
-    event = SessionStarted(
-        time=caller.time,
-        actor=caller.actor,
-        scope="process",
-        session=session_id,
-        session_id=session_id,
-        expires=expires,
-    )
-    return Decision(event)
+    op = SessionStarted(session_id, expires)
+    return Decision(event(caller, session_id, op)._replace(session=session_id))
 
 
 def decide_session_end(
@@ -722,34 +532,21 @@ def decide_session_end(
     *,
     session_id: str,
     key_ids: Sequence[str] = (),
-    reason: Literal["ended", "expired"] = "ended",
+    reason: EndReason = "ended",
 ) -> Decision:
     info = state.sessions.get(session_id)
     if info is None:
         raise Refused(f"session {session_id} is unknown", hint=START_HINT)
     if info.ended:
         raise Refused(f"session {session_id} has already ended", hint=START_HINT)
-    event = SessionEnded(
-        time=caller.time,
-        actor=caller.actor,
-        scope="process",
-        session=session_id,
-        session_id=session_id,
-        reason=reason,
-        shredded=tuple(k for k in key_ids if k not in state.shredded),
-    )
+    shredded = tuple(k for k in key_ids if k not in state.shredded)
+    decided = event(caller, session_id, SessionEnded(session_id, reason))
+    decided = decided._replace(session=session_id, shredded=shredded)
     notes: tuple[str, ...] = ()
     if reason == "ended" and info.expires <= caller.time:
         notes = (f"note: session {session_id} had already expired",)
-    return Decision(event, notes)
+    return Decision(decided, notes)
 
 
 def decide_key_rotate(state: State, caller: Caller, *, master_key_id: str) -> Decision:
-    event = KeyRotated(
-        time=caller.time,
-        actor=caller.actor,
-        scope="user",
-        session=caller.session,
-        master_key_id=master_key_id,
-    )
-    return Decision(event)
+    return Decision(event(caller, USER, KeyRotated(master_key_id)))

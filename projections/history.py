@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from azctx.events import Event, name_key
 
@@ -13,8 +13,7 @@ from .state import undone_by
 __all__ = ["HistoryRow", "history_rows", "undone_by"]
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
     seq: int
     time: datetime
     user: str

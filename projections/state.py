@@ -1,88 +1,80 @@
 """The projection: the state of every scope, folded from the event log.
 
-``evolve`` applies one event and returns a new state; ``replay`` folds many events
-quickly. Both apply each change's ``after`` value to its cell, nothing else, plus the
-few pieces of memory that are not cells: each scope's default history, the sessions,
-the shredded data keys and the undo ledger (which operation undid which).
+``evolve`` applies one event and returns a new state; ``replay`` folds many events.
+Both apply each change's ``after`` value to its cell, nothing else, plus the few
+pieces of memory that are not cells: each scope's default history, the sessions, the
+shredded data keys and the undo ledger (which operation undid which).
 
-States are immutable by convention: ``evolve`` shares untouched scopes between the old
-and the new state, so nobody may mutate the dicts inside a state.
+States are plain records, immutable by convention: ``evolve`` shares untouched scopes
+between the old and the new state, so nobody may mutate the dicts inside a state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from azctx.events import (
     USER,
     Actor,
     Change,
     Context,
-    ContextChange,
     Credential,
     Environment,
     Event,
-    OperationUndone,
+    Renamed,
     SessionEnded,
     SessionStarted,
+    Undone,
     name_key,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-# Defined with the pydantic-free reader of snapshots, which must agree with it.
-from .plain import PROJECTION_VERSION as PROJECTION_VERSION
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ScopeState(_Model):
+class ScopeState(NamedTuple):
     """One scope: the user scope, or one session's process scope."""
 
-    contexts: dict[str, Context] = Field(default_factory=dict)
-    #: Process scope only: names of user contexts hidden in this session.
+    contexts: dict[str, Context]
+    #: Process scope only: name keys of user contexts hidden in this session.
     hidden: frozenset[str] = frozenset()
     #: The default context's name, case kept, or None.
     default: str | None = None
     #: Name keys that were the default, oldest first, each once at its latest position.
     default_history: tuple[str, ...] = ()
     autosave: bool | None = None
-    credentials: dict[str, Credential] = Field(default_factory=dict)
-    environments: dict[str, Environment] = Field(default_factory=dict)
+    credentials: dict[str, Credential] = {}  # noqa: RUF012  # never mutated: see above
+    environments: dict[str, Environment] = {}  # noqa: RUF012
 
 
-EMPTY_SCOPE = ScopeState()
+EMPTY_SCOPE = ScopeState({})
 
 
-class SessionInfo(_Model):
+class SessionInfo(NamedTuple):
     id: str
     started: datetime
     expires: datetime
-    ended: bool = False
+    ended: bool
     actor: Actor
 
 
-class State(_Model):
+class State(NamedTuple):
     """Everything the decisions and the view need, as of operation ``seq``."""
 
-    seq: int = 0
-    user: ScopeState = EMPTY_SCOPE
-    process: dict[str, ScopeState] = Field(default_factory=dict)
-    sessions: dict[str, SessionInfo] = Field(default_factory=dict)
-    shredded: frozenset[str] = frozenset()
+    seq: int
+    user: ScopeState
+    process: dict[str, ScopeState]
+    sessions: dict[str, SessionInfo]
+    shredded: frozenset[str]
     #: The undo ledger: undo seq -> the seq it targets ...
-    undo_of: dict[int, int] = Field(default_factory=dict)
+    undo_of: dict[int, int]
     #: ... target seq -> every undo that targeted it, oldest first ...
-    undos_of: dict[int, tuple[int, ...]] = Field(default_factory=dict)
+    undos_of: dict[int, tuple[int, ...]]
     #: ... and target seq -> the undo in force (absent when the target is in force).
-    undone_by: dict[int, int] = Field(default_factory=dict)
+    undone_by: dict[int, int]
 
     @classmethod
     def empty(cls) -> State:
-        return cls()
+        return cls(0, EMPTY_SCOPE, {}, {}, frozenset(), {}, {}, {})
 
     def scope(self, key: str) -> ScopeState:
         """The scope ``"user"`` or a session id; an unknown session reads as empty."""
@@ -91,60 +83,38 @@ class State(_Model):
         return self.process.get(key, EMPTY_SCOPE)
 
 
-class _Snapshot(_Model):
-    version: int
-    state: State
-
-
-def snapshot_json(state: State) -> str:
-    """The state as JSON text, tagged with ``PROJECTION_VERSION``."""
-    return _Snapshot(version=PROJECTION_VERSION, state=state).model_dump_json()
-
-
-def state_from_snapshot(text: str | bytes) -> State | None:
-    """The state in a snapshot, or None when it is unreadable or from another version."""
-    try:
-        snap = _Snapshot.model_validate_json(text)
-    except ValidationError:
-        return None
-    return snap.state if snap.version == PROJECTION_VERSION else None
-
-
 # --- the mutable working copy ---------------------------------------------------------
 
 
-@dataclass
 class _Scope:
-    contexts: dict[str, Context]
-    hidden: set[str]
-    default: str | None
-    history: list[str]
-    autosave: bool | None
-    credentials: dict[str, Credential]
-    environments: dict[str, Environment]
+    __slots__ = (
+        "autosave",
+        "contexts",
+        "credentials",
+        "default",
+        "environments",
+        "hidden",
+        "history",
+    )
 
-    @classmethod
-    def thaw(cls, scope: ScopeState) -> _Scope:
-        return cls(
-            dict(scope.contexts),
-            set(scope.hidden),
-            scope.default,
-            list(scope.default_history),
-            scope.autosave,
-            dict(scope.credentials),
-            dict(scope.environments),
-        )
+    def __init__(self, scope: ScopeState) -> None:
+        self.contexts = dict(scope.contexts)
+        self.hidden = set(scope.hidden)
+        self.default = scope.default
+        self.history = list(scope.default_history)
+        self.autosave = scope.autosave
+        self.credentials = dict(scope.credentials)
+        self.environments = dict(scope.environments)
 
     def freeze(self) -> ScopeState:
-        # model_construct: the values came from validated events, so skip validation.
-        return ScopeState.model_construct(
-            contexts=self.contexts,
-            hidden=frozenset(self.hidden),
-            default=self.default,
-            default_history=tuple(self.history),
-            autosave=self.autosave,
-            credentials=self.credentials,
-            environments=self.environments,
+        return ScopeState(
+            self.contexts,
+            frozenset(self.hidden),
+            self.default,
+            tuple(self.history),
+            self.autosave,
+            self.credentials,
+            self.environments,
         )
 
     def remember_default(self, key: str) -> None:
@@ -161,13 +131,20 @@ class _Scope:
         self.history = [k for i, k in enumerate(self.history) if k != new or i == last]
 
 
-@dataclass
-class _Ledger:
+class Ledger:
     """The undo ledger, mutable: who undid whom, and which undo is in force."""
 
-    undo_of: dict[int, int]
-    undos_of: dict[int, tuple[int, ...]]
-    undone_by: dict[int, int]
+    __slots__ = ("undo_of", "undone_by", "undos_of")
+
+    def __init__(
+        self,
+        undo_of: dict[int, int],
+        undos_of: dict[int, tuple[int, ...]],
+        undone_by: dict[int, int],
+    ) -> None:
+        self.undo_of = undo_of
+        self.undos_of = undos_of
+        self.undone_by = undone_by
 
     def record(self, seq: int, target: int) -> None:
         self.undo_of[seq] = target
@@ -194,29 +171,30 @@ class _Ledger:
             target = self.undo_of[target]
 
 
-@dataclass
 class _Work:
     """A private, mutable copy of a state. Each part is copied on its first write
     (None: still the base state's), so ``evolve`` costs what the event touches."""
 
-    base: State
-    seq: int
-    user: _Scope | None = None
-    process: dict[str, ScopeState | _Scope] | None = None
-    sessions: dict[str, SessionInfo] | None = None
-    shredded: set[str] | None = None
-    ledger: _Ledger | None = None
+    __slots__ = ("base", "ledger", "process", "seq", "sessions", "shredded", "user")
+
+    def __init__(self, base: State) -> None:
+        self.base = base
+        self.seq = base.seq
+        self.user: _Scope | None = None
+        self.process: dict[str, ScopeState | _Scope] | None = None
+        self.sessions: dict[str, SessionInfo] | None = None
+        self.shredded: set[str] | None = None
+        self.ledger: Ledger | None = None
 
     def scope(self, key: str) -> _Scope:
         if key == USER:
             if self.user is None:
-                self.user = _Scope.thaw(self.base.user)
+                self.user = _Scope(self.base.user)
             return self.user
         process = self.own_process()
         current = process.get(key, EMPTY_SCOPE)
         if isinstance(current, ScopeState):
-            current = _Scope.thaw(current)
-            process[key] = current
+            current = process[key] = _Scope(current)
         return current
 
     def own_process(self) -> dict[str, ScopeState | _Scope]:
@@ -234,10 +212,10 @@ class _Work:
             self.shredded = set(self.base.shredded)
         return self.shredded
 
-    def own_ledger(self) -> _Ledger:
+    def own_ledger(self) -> Ledger:
         if self.ledger is None:
             b = self.base
-            self.ledger = _Ledger(dict(b.undo_of), dict(b.undos_of), dict(b.undone_by))
+            self.ledger = Ledger(dict(b.undo_of), dict(b.undos_of), dict(b.undone_by))
         return self.ledger
 
     def freeze(self) -> State:
@@ -248,53 +226,51 @@ class _Work:
                 k: v.freeze() if isinstance(v, _Scope) else v for k, v in self.process.items()
             }
         ledger = self.ledger
-        return State.model_construct(
-            seq=self.seq,
-            user=b.user if self.user is None else self.user.freeze(),
-            process=process,
-            sessions=b.sessions if self.sessions is None else self.sessions,
-            shredded=b.shredded if self.shredded is None else frozenset(self.shredded),
-            undo_of=b.undo_of if ledger is None else ledger.undo_of,
-            undos_of=b.undos_of if ledger is None else ledger.undos_of,
-            undone_by=b.undone_by if ledger is None else ledger.undone_by,
+        return State(
+            self.seq,
+            b.user if self.user is None else self.user.freeze(),
+            process,
+            b.sessions if self.sessions is None else self.sessions,
+            b.shredded if self.shredded is None else frozenset(self.shredded),
+            b.undo_of if ledger is None else ledger.undo_of,
+            b.undos_of if ledger is None else ledger.undos_of,
+            b.undone_by if ledger is None else ledger.undone_by,
         )
 
 
-def _set_cell(work: _Work, change: Change) -> None:
-    # Dispatch on the discriminator (faster than class patterns): the innermost loop
-    # of replay.
-    scope = work.scope(change.scope)
-    key = change.key
-    if change.type == "context":
-        if change.after is None:
-            scope.contexts.pop(key, None)
-        else:
-            scope.contexts[key] = change.after
-    elif change.type == "default":
-        scope.default = change.after
-        if change.after is not None:
-            scope.remember_default(name_key(change.after))
-    elif change.type == "credential":
-        if change.after is None:
-            scope.credentials.pop(key, None)
-        else:
-            scope.credentials[key] = change.after
-    elif change.type == "hidden":
-        if change.after:
-            scope.hidden.add(key)
-        else:
-            scope.hidden.discard(key)
-    elif change.type == "autosave":
-        scope.autosave = change.after
-    elif change.after is None:
-        scope.environments.pop(key, None)
+def _put(cells: dict[str, object], key: str, value: object) -> None:
+    if value is None:
+        cells.pop(key, None)
     else:
-        scope.environments[key] = change.after
+        cells[key] = value
+
+
+def _set_cell(work: _Work, change: Change) -> None:
+    # Dispatch on the cell type: the innermost loop of replay.
+    scope = work.scope(change.scope)
+    kind, after = change.type, change.after
+    if kind == "context":
+        _put(scope.contexts, change.key, after)  # type: ignore[arg-type]
+    elif kind == "default":
+        scope.default = after  # type: ignore[assignment]
+        if isinstance(after, str):
+            scope.remember_default(name_key(after))
+    elif kind == "credential":
+        _put(scope.credentials, change.key, after)  # type: ignore[arg-type]
+    elif kind == "hidden":
+        if after:
+            scope.hidden.add(change.key)
+        else:
+            scope.hidden.discard(change.key)
+    elif kind == "autosave":
+        scope.autosave = after  # type: ignore[assignment]
+    else:
+        _put(scope.environments, change.key, after)  # type: ignore[arg-type]
 
 
 def _unnamed(ctx: Context) -> tuple[object, ...]:
-    """Everything about a context but its name (cheaper than a model copy)."""
-    return tuple(v for k, v in ctx.__dict__.items() if k != "name")
+    """Everything about a context but its name."""
+    return tuple(ctx[1:])
 
 
 def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
@@ -307,11 +283,11 @@ def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
     left: dict[tuple[str, tuple[object, ...]], list[str]] = {}
     arrived: list[tuple[str, tuple[object, ...], str]] = []
     for c in changes:
-        if not isinstance(c, ContextChange):
+        if c.type != "context":
             continue
-        if c.before is not None:
+        if isinstance(c.before, Context):
             left.setdefault((c.scope, _unnamed(c.before)), []).append(c.key)
-        if c.after is not None:
+        if isinstance(c.after, Context):
             arrived.append((c.scope, _unnamed(c.after), c.key))
     moves = []
     for scope, body, key in arrived:
@@ -321,34 +297,34 @@ def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
     return moves
 
 
-#: The events that change more than cells: the few ``_apply`` hands on (a set lookup is
-#: cheaper than the isinstance checks every other event would go through).
-_LEDGER_AND_SESSION_KINDS = frozenset({"undo", "session-start", "session-end"})
-
-
 def _apply_ledger_or_session(work: _Work, seq: int, event: Event) -> None:
-    if isinstance(event, OperationUndone):
-        work.own_ledger().record(seq, event.target)
-    elif isinstance(event, SessionStarted):
-        work.own_sessions()[event.session_id] = SessionInfo(
-            id=event.session_id,
-            started=event.time,
-            expires=event.expires,
-            actor=event.actor,
+    op = event.op
+    if isinstance(op, Undone):
+        work.own_ledger().record(seq, op.target)
+    elif isinstance(op, SessionStarted):
+        work.own_sessions()[op.session_id] = SessionInfo(
+            op.session_id, event.time, op.expires, False, event.actor
         )
-        work.own_process()[event.session_id] = EMPTY_SCOPE
-    elif isinstance(event, SessionEnded):
+        work.own_process()[op.session_id] = EMPTY_SCOPE
+    elif isinstance(op, SessionEnded):
         sessions = work.own_sessions()
-        info = sessions.get(event.session_id)
+        info = sessions.get(op.session_id)
         if info is not None:
-            sessions[event.session_id] = info.model_copy(update={"ended": True})
+            sessions[op.session_id] = info._replace(ended=True)
         # Its contexts are no longer visible to anyone; its secrets are shredded.
-        work.own_process().pop(event.session_id, None)
+        work.own_process().pop(op.session_id, None)
+
+
+#: The records of the operations that change more than cells (a set lookup is cheaper
+#: than the isinstance checks every other event would go through).
+_LEDGER_AND_SESSION_OPS = frozenset({Undone, SessionStarted, SessionEnded})
+#: The operations that can move a context to another name.
+_MOVING_OPS = frozenset({Renamed, Undone})
 
 
 def _apply(work: _Work, seq: int, event: Event) -> None:
-    kind = event.type
-    if kind in ("rename", "undo") and len(event.changes) > 1:
+    op_type = type(event.op)
+    if op_type in _MOVING_OPS and len(event.changes) > 1:
         # Before the default changes below, so the history remembers the new name.
         for scope, old, new in context_moves(event.changes):
             work.scope(scope).move_in_history(old, new)
@@ -356,21 +332,21 @@ def _apply(work: _Work, seq: int, event: Event) -> None:
         _set_cell(work, change)
     if event.shredded:
         work.own_shredded().update(event.shredded)
-    if kind in _LEDGER_AND_SESSION_KINDS:
+    if op_type in _LEDGER_AND_SESSION_OPS:
         _apply_ledger_or_session(work, seq, event)
     work.seq = seq
 
 
 def evolve(state: State, seq: int, event: Event) -> State:
     """The state after ``event``, logged as operation ``seq``."""
-    work = _Work(state, state.seq)
+    work = _Work(state)
     _apply(work, seq, event)
     return work.freeze()
 
 
 def replay(state: State, entries: Iterable[tuple[int, Event]]) -> State:
     """Fold many ``(seq, event)`` entries, oldest first, into ``state``."""
-    work = _Work(state, state.seq)
+    work = _Work(state)
     for seq, event in entries:
         _apply(work, seq, event)
     return work.freeze()
@@ -381,18 +357,18 @@ def undone_by(entries: Iterable[tuple[int, Event]]) -> dict[int, int | None]:
 
     ``entries`` oldest first; only undo events are looked at, so this is cheap.
     """
-    ledger = _Ledger({}, {}, {})
+    ledger = Ledger({}, {}, {})
     seqs: list[int] = []
     for seq, event in entries:
         seqs.append(seq)
-        if isinstance(event, OperationUndone):
-            ledger.record(seq, event.target)
+        if isinstance(event.op, Undone):
+            ledger.record(seq, event.op.target)
     return {s: ledger.undone_by.get(s) for s in seqs}
 
 
 def apply_changes(state: State, changes: Iterable[Change]) -> State:
     """The state with ``changes`` applied (for previewing an operation being decided)."""
-    work = _Work(state, state.seq)
+    work = _Work(state)
     for change in changes:
         _set_cell(work, change)
     return work.freeze()

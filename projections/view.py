@@ -1,21 +1,21 @@
 """What a caller sees (SPEC §2): the user scope, if autosave is on, overlaid with the
-caller's own live session's process scope."""
+caller's own live session's process scope; session status and autosave precedence."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
-from azctx.events import Actor, Context, Credential, name_key
+from azctx.events import Actor, Context, Credential, account_key, name_key
 
-from . import overlay
-from .overlay import AutosaveSource, SessionStatus
 from .state import ScopeState, State
 
+SessionStatus = Literal["none", "live", "ended", "unknown", "expired"]
+AutosaveSource = Literal["env", "process", "user", "default"]
+Where = Literal["user", "process"]
 
-@dataclass(frozen=True)
-class Caller:
+
+class Caller(NamedTuple):
     """Who asks, when, from which session, with which ``AZCTX_AUTOSAVE``."""
 
     actor: Actor
@@ -24,17 +24,15 @@ class Caller:
     autosave_env: bool | None = None
 
 
-@dataclass(frozen=True)
-class ViewContext:
+class ViewContext(NamedTuple):
     context: Context
-    scope: Literal["user", "process"]
+    scope: Where
     default: bool
     credential: Literal["stored", "none"]
     credential_obj: Credential | None
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     contexts: tuple[ViewContext, ...]
     default: str | None
 
@@ -52,7 +50,17 @@ class View:
 
 
 def session_status(state: State, caller: Caller) -> SessionStatus:
-    return overlay.session_status(state.sessions, caller.session, caller.time)
+    session = caller.session
+    if session is None:
+        return "none"
+    info = state.sessions.get(session)
+    if info is None:
+        return "unknown"
+    if info.ended:
+        return "ended"
+    if info.expires <= caller.time:
+        return "expired"
+    return "live"
 
 
 def live_process(state: State, caller: Caller) -> ScopeState | None:
@@ -62,33 +70,116 @@ def live_process(state: State, caller: Caller) -> ScopeState | None:
     return state.scope(caller.session)
 
 
+def _autosave(
+    env: bool | None, process: ScopeState | None, user: ScopeState
+) -> tuple[bool, AutosaveSource]:
+    """``AZCTX_AUTOSAVE``, else the live session's setting, else the user's, else on."""
+    if env is not None:
+        return env, "env"
+    if process is not None and process.autosave is not None:
+        return process.autosave, "process"
+    if user.autosave is not None:
+        return user.autosave, "user"
+    return True, "default"
+
+
 def autosave(state: State, caller: Caller) -> tuple[bool, AutosaveSource]:
-    return overlay.autosave(caller.autosave_env, live_process(state, caller), state.user)
+    return _autosave(caller.autosave_env, live_process(state, caller), state.user)
 
 
-def seen(
-    state: State, caller: Caller, name: str
-) -> tuple[Context, Literal["user", "process"]] | None:
-    """``view(state, caller).get(name)``'s context and scope, without the whole view."""
+def _visible(
+    user: ScopeState, process: ScopeState | None, saved: bool, key: str
+) -> tuple[Context, Where] | None:
+    if process is not None and key in process.contexts:
+        return process.contexts[key], "process"
+    if saved and key in user.contexts and (process is None or key not in process.hidden):
+        return user.contexts[key], "user"
+    return None
+
+
+def seen(state: State, caller: Caller, name: str) -> tuple[Context, Where] | None:
+    """The context the caller sees under ``name``, and its scope: what the view shows
+    under that name, without building the whole view."""
     process = live_process(state, caller)
-    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
-    return overlay.visible(state.user, process, saved, name_key(name))
+    saved, _ = _autosave(caller.autosave_env, process, state.user)
+    return _visible(state.user, process, saved, name_key(name))
+
+
+def select_notes(state: State, caller: Caller, name: str) -> tuple[str, ...]:
+    """SPEC §2: what a user-scope select of ``name`` says when the caller's live
+    session would not show it as the default."""
+    process = live_process(state, caller)
+    if process is None or caller.session is None:
+        return ()
+    key = name_key(name)
+    if key in process.hidden:
+        return (f"hint: '{name}' is hidden in session {caller.session} (removed there)",)
+    saved, _ = _autosave(caller.autosave_env, process, state.user)
+    # The session's default wins only while the session sees it.
+    own = None
+    if process.default is not None:
+        own = _visible(state.user, process, saved, name_key(process.default))
+    if own is not None and name_key(own[0].name) != key:
+        return (
+            f"hint: session {caller.session} has its own default '{own[0].name}', "
+            "which wins in this session (azctx select NAME --scope process changes it)",
+        )
+    return ()
+
+
+def _found(user: ScopeState, process: ScopeState | None, saved: bool) -> dict[str, ViewContext]:
+    """The contexts the caller sees by name key, not yet sorted, none the default."""
+    found: dict[str, tuple[Context, Where]] = {}
+    if saved:
+        hidden = process.hidden if process is not None else frozenset()
+        for key, ctx in user.contexts.items():
+            if key not in hidden:
+                found[key] = (ctx, "user")
+    if process is not None:
+        for key, ctx in process.contexts.items():
+            found[key] = (ctx, "process")
+    return {
+        key: ViewContext(ctx, where, False, "none", None) for key, (ctx, where) in found.items()
+    }
+
+
+def _credential(
+    state: State, process: ScopeState | None, saved: bool, account: str
+) -> Credential | None:
+    """The account's readable credential: the session's first, then the user's; one
+    whose data key was destroyed can never be read again."""
+    for scope in (process, state.user if saved else None):
+        cred = None if scope is None else scope.credentials.get(account)
+        if cred is not None and cred.key_id not in state.shredded:
+            return cred
+    return None
 
 
 def view(state: State, caller: Caller) -> View:
+    """The contexts the caller sees, sorted by name key, and the default's name.
+
+    User contexts (when autosave is on) less the names the session hides, then the
+    session's own contexts shadowing them; the session's default wins over the user's
+    when it is visible."""
     process = live_process(state, caller)
-    saved, _ = overlay.autosave(caller.autosave_env, process, state.user)
-    shown, default = overlay.overlay(
-        state.user, process, saved, state.shredded, lambda cred: cred.key_id
-    )
-    items = tuple(
-        ViewContext(
-            context=item.context,
-            scope=item.scope,
-            default=item.default,
-            credential="none" if item.credential is None else "stored",
-            credential_obj=item.credential,
+    saved, _ = _autosave(caller.autosave_env, process, state.user)
+    found = _found(state.user, process, saved)
+    default_key: str | None = None
+    user_default = state.user.default if saved else None
+    for name in (process.default if process is not None else None, user_default):
+        if name is not None and name_key(name) in found:
+            default_key = name_key(name)
+            break
+    items = []
+    for key in sorted(found):
+        item = found[key]
+        cred = _credential(state, process, saved, account_key(item.context.account))
+        items.append(
+            item._replace(
+                default=key == default_key,
+                credential="none" if cred is None else "stored",
+                credential_obj=cred,
+            )
         )
-        for item in shown
-    )
-    return View(contexts=items, default=default)
+    default = found[default_key].context.name if default_key is not None else None
+    return View(tuple(items), default)

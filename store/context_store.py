@@ -5,34 +5,31 @@ from __future__ import annotations
 
 import base64
 import os
-import secrets
 import stat
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING
 
 from azctx.events import (
     USER,
-    AccountDisconnected,
-    Actor,
     BadInput,
-    ConfirmationNeeded,
     Credential,
-    CredentialChange,
+    CredentialKind,
+    Disconnected,
     Environment,
     Event,
     Refused,
+    SessionStarted,
+    Undone,
     account_key,
+    check_secret,
     decode,
     encode,
     name_key,
 )
-from azctx.projections import decide as d
-from azctx.projections.history import HistoryRow, history_rows, undone_by
-from azctx.projections.state import PROJECTION_VERSION, State, evolve, replay
+from azctx.projections import snapshot
+from azctx.projections.state import State, evolve
 from azctx.projections.view import (
     Caller,
     View,
@@ -43,95 +40,18 @@ from azctx.projections.view import (
     view,
 )
 
+from . import caller as callers
 from . import schedule
-from .errors import TamperedError
+from .loader import StateCache, decoded, save_snapshot
 from .log import Entry, Log, VerifyReport, open_log
-from .quick import plain_actor, selected, session_warning
-from .when import When, parse_bool_env, parse_ttl, parse_when
+from .results import KeyStatus, OperationResult, RunEnvironment, SessionInfo, SessionStatus
+from .when import When, parse_ttl, parse_when
 
+if TYPE_CHECKING:
+    from azctx.projections.decide import Decision
+    from azctx.projections.history import HistoryRow
 
-@dataclass(frozen=True)
-class OperationResult:
-    seq: int
-    operation: str
-    context: str | None
-    summary: str
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SessionInfo:
-    session_id: str
-    expires: datetime
-
-    @property
-    def expires_local(self) -> str:
-        return self.expires.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-@dataclass(frozen=True)
-class SessionStatus:
-    session_id: str | None
-    state: str
-    expires: datetime | None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "session": self.session_id,
-            "state": self.state,
-            "expires": None if self.expires is None else _utc_z(self.expires),
-        }
-
-    def describe(self) -> str:
-        if self.session_id is None:
-            return 'no session (start one with: eval "$(azctx session start)")'
-        tail = ""
-        if self.expires is not None and self.state == "live":
-            tail = f", expires {self.expires.astimezone().strftime('%Y-%m-%d %H:%M:%S %Z')}"
-        return f"session {self.session_id}: {self.state}{tail}"
-
-
-@dataclass(frozen=True)
-class KeyStatus:
-    source: str
-    path: str | None
-    key_id: str
-    store: str
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "path": self.path,
-            "key_id": self.key_id,
-            "store": self.store,
-        }
-
-    def describe(self) -> str:
-        where = {"env": "the AZCTX_KEY variable", "env-file": "AZCTX_KEY_FILE", "file": "key file"}
-        origin = where.get(self.source, self.source)
-        path = f" {self.path}" if self.path else ""
-        return f"master key {self.key_id} from {origin}{path}\nstore: {self.store}"
-
-
-def _utc_z(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _actor() -> Actor:
-    who = plain_actor()
-    return Actor(user=who.user, host=who.host, pid=who.pid)
-
-
-@dataclass(frozen=True)
-class _Loaded:
-    """The state this object last loaded or wrote, with the log head it belongs to."""
-
-    head: tuple[int, bytes]
-    state: State
-    base: int  # the seq of the snapshot it grew from
-
-
-Decider = Callable[[Log, State, Caller], "d.Decision"]
+Decider = Callable[[Log, State, Caller], "Decision"]
 
 
 class ContextStore:
@@ -152,7 +72,7 @@ class ContextStore:
         self._environ = os.environ if environ is None else environ
         self._on_warning = on_warning
         self._log: Log | None = None
-        self._loaded: _Loaded | None = None
+        self._cache = StateCache()
 
     # ------------------------------------------------------------------ plumbing
     def __enter__(self) -> ContextStore:
@@ -177,67 +97,11 @@ class ContextStore:
         return self._log
 
     def _caller(self) -> Caller:
-        raw = self._environ.get("AZCTX_AUTOSAVE")
-        env_autosave = None if raw is None else parse_bool_env("AZCTX_AUTOSAVE", raw)
-        session = self._environ.get("AZCTX_SESSION") or None
-        return Caller(
-            actor=_actor(), time=datetime.now(UTC), session=session, autosave_env=env_autosave
-        )
+        return callers.caller(self._environ)
 
     def _warn(self, message: str) -> None:
         if self._on_warning is not None:
             self._on_warning(message)
-
-    @staticmethod
-    def _decoded(log: Log, after: int, upto: int | None = None) -> Iterator[tuple[int, Event]]:
-        for entry in log.entries(after=after, upto=upto):
-            yield entry.seq, decode(entry.payload)
-
-    def _load(self, log: Log, upto: int | None = None) -> tuple[State, int]:
-        """The state after ``upto`` (default: the head), and the seq of its snapshot.
-
-        Everything it reads is checked: the snapshot (authenticated and bound to its
-        log row, whose own hash is recomputed) and every row after it (hash, link to its
-        predecessor, authenticated decryption). The rows before the snapshot are not
-        read, so loading costs the same on a long log as on a short one; ``verify``,
-        ``history`` and reads of the past check those."""
-        head = log.head() if upto is None else None
-        cached = self._loaded
-        if cached is not None and head is not None:
-            if cached.head == head:
-                # Nothing was appended since this object last loaded or wrote the head.
-                return cached.state, cached.base
-            caught_up = self._catch_up(log, cached, head)
-            if caught_up is not None:
-                return caught_up.state, caught_up.base
-        snapshot = log.latest_snapshot(PROJECTION_VERSION, upto)
-        state = State.empty() if snapshot is None else State.model_validate_json(snapshot.payload)
-        base = state.seq
-        state = replay(state, self._decoded(log, state.seq, upto))
-        if head is not None and state.seq == head[0]:
-            self._loaded = _Loaded(head, state, base)
-        return state, base
-
-    def _catch_up(self, log: Log, cached: _Loaded, head: tuple[int, bytes]) -> _Loaded | None:
-        """``cached`` brought forward to ``head`` by the rows other writers appended
-        since, or None when the log no longer continues what it was (then the caller
-        loads from the snapshot, with every check that brings).
-
-        Writers taking turns on one store each find a few new rows per write; folding
-        just those keeps the time spent holding the lock as short as for a lone writer."""
-        seq, digest = cached.head
-        if head[0] <= seq or head[0] - seq >= schedule.SNAPSHOT_EVERY:
-            return None
-        if log.stored_hash(seq) != digest:
-            return None
-        state = replay(cached.state, self._decoded(log, seq))
-        if state.seq != head[0]:
-            return None
-        # Whoever crossed a multiple of SNAPSHOT_EVERY saved a snapshot there.
-        newest = schedule.crossed(seq, state.seq)
-        base = cached.base if newest is None else newest
-        self._loaded = _Loaded(head, state, base)
-        return self._loaded
 
     # ------------------------------------------------------------------ writes
     def _write(
@@ -252,7 +116,7 @@ class ContextStore:
         log = self._open()
         caller = self._caller()
         with log.write(after_commit):
-            state, base = self._load(log)
+            state, base = self._cache.load(log)
             before = state.seq
             state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
@@ -260,12 +124,12 @@ class ContextStore:
             due = schedule.snapshot_due(before, entry.seq, base)
             if due:
                 state = evolve(state, entry.seq, decision.event)
-                log.save_snapshot(entry.seq, PROJECTION_VERSION, state.model_dump_json().encode())
+                save_snapshot(log, entry.seq, state)
                 base = entry.seq
         if not due:  # folded after the commit: other writers need not wait for it
             state = evolve(state, entry.seq, decision.event)
         # Only once committed: the next operation of this object starts from here.
-        self._loaded = _Loaded((entry.seq, entry.hash), state, base)
+        self._cache.remember(entry, state, base)
         return entry.seq, decision.event, tuple(decision.notes)
 
     def _record(self, log: Log, event: Event) -> Entry:
@@ -274,16 +138,14 @@ class ContextStore:
             log.destroy_data_keys(event.shredded)
         return entry
 
-    def _append(self, log: Log, state: State, event: Event) -> tuple[Entry, State]:
-        entry = self._record(log, event)
-        return entry, evolve(state, entry.seq, event)
-
     def _expire_sessions(
         self, log: Log, state: State, caller: Caller, keep: str | None = None
     ) -> State:
         """Sessions past their ttl end now (noticed on the next write): their keys go.
         ``keep`` is left to the operation, so that ``session end`` of an expired
         session ends it instead of being refused as already ended."""
+        from azctx.projections import decide as d
+
         for sid, info in list(state.sessions.items()):
             if info.ended or info.expires > caller.time or sid == keep:
                 continue
@@ -294,35 +156,42 @@ class ContextStore:
                 key_ids=tuple(log.session_key_ids(sid)),
                 reason="expired",
             )
-            _, state = self._append(log, state, decision.event)
+            entry = self._record(log, decision.event)
+            state = evolve(state, entry.seq, decision.event)
         return state
 
-    def _result(self, outcome: tuple[int, Event, tuple[str, ...]], summary: str) -> OperationResult:
+    @staticmethod
+    def _result(outcome: tuple[int, Event, tuple[str, ...]], summary: str) -> OperationResult:
         seq, event, notes = outcome
         return OperationResult(
             seq, event.type, event.subject, f"{summary} (operation {seq})", notes
         )
 
-    def _credential(
+    def _sealed(
         self,
         log: Log,
         state: State,
-        scope_key: str,
-        account: str,
-        *,
-        secret: str | None,
-        certificate: str | None,
-    ) -> Credential:
-        """Seal a secret under the account's data key in that scope (made if missing)."""
-        key_id = d.account_key_id(state, scope_key, account)
-        if key_id is None or not log.key_exists(key_id):
-            session = None if scope_key == USER else scope_key
-            key_id = log.new_data_key("account", session)
-        sealed = None
-        if secret is not None:
-            sealed = base64.b64encode(log.seal(key_id, secret.encode())).decode()
-        kind = "certificate" if certificate else "client-secret"
-        return Credential(key_id=key_id, kind=kind, sealed=sealed, certificate_path=certificate)
+        caller: Caller,
+        probe: Event,
+        wanted: Mapping[str, tuple[str | None, str | None]],
+    ) -> dict[str, Credential]:
+        """Each account's (secret, certificate path) in ``wanted`` sealed under the
+        account's data key (made if missing) in the scope the ``probe`` decision picked."""
+        from azctx.projections.decide import account_key_id
+
+        scope_key = USER if probe.scope == "user" else str(caller.session)
+        sealed: dict[str, Credential] = {}
+        for account, (secret, certificate) in wanted.items():
+            key_id = account_key_id(state, scope_key, account)
+            if key_id is None or not log.key_exists(key_id):
+                key_id = log.new_data_key("account", None if scope_key == USER else scope_key)
+            blob = None
+            if secret is not None:
+                check_secret(secret)
+                blob = base64.b64encode(log.seal(key_id, secret.encode())).decode()
+            kind: CredentialKind = "certificate" if certificate else "client-secret"
+            sealed[account] = Credential(key_id, kind, blob, certificate)
+        return sealed
 
     def add(
         self,
@@ -341,182 +210,139 @@ class ContextStore:
         force: bool = False,
     ) -> OperationResult:
         """Add a context (and the account's credential when given) and select it."""
-        for label, value in (("--account", account), ("--tenant", tenant)):
-            _require_text(label, value)
-        for label, optional in (
-            ("--subscription", subscription),
-            ("--subscription-name", subscription_name),
-        ):
-            if optional is not None:
-                _require_text(label, optional)
+        from azctx.projections import decide as d
+
+        request = d.AddRequest(
+            account,
+            tenant,
+            subscription,
+            account_type,
+            subscription_name,
+            environment,
+            name,
+            scope,
+            select,
+            force,
+        )
+        d.check_request(request, secret, certificate)  # before the store is opened
         if certificate is not None:
             certificate = str(Path(certificate).expanduser().absolute())
 
-        def decider(log: Log, state: State, caller: Caller) -> d.Decision:
-            request = d.AddRequest(
-                account=account,
-                account_type=account_type,
-                tenant=tenant,
-                subscription=subscription,
-                subscription_name=subscription_name,
-                environment=environment,
-                name=name,
-                scope=scope,
-                select=select,
-                force=force,
-            )
-            probe = d.decide_add(state, caller, request, credential=None)
+        def decider(log: Log, state: State, caller: Caller) -> Decision:
+            probe = d.decide_add(state, caller, request)
             if secret is None and certificate is None:
                 return probe
-            scope_key = USER if probe.event.scope == "user" else str(caller.session)
-            credential = self._credential(
-                log, state, scope_key, account, secret=secret, certificate=certificate
-            )
-            return d.decide_add(state, caller, request, credential=credential)
+            wanted = {account: (secret, certificate)}
+            sealed = self._sealed(log, state, caller, probe.event, wanted)
+            return d.decide_add(state, caller, request, credential=sealed[account])
 
         outcome = self._write(decider)
-        added = outcome[1]
-        return self._result(outcome, f"added context '{added.subject}'")
+        return self._result(outcome, f"added context '{outcome[1].subject}'")
 
     def select(self, name: str, scope: str | None = None) -> OperationResult:
-        outcome = self._write(lambda _l, s, c: d.decide_select(s, c, name, scope))
+        from azctx.projections.decide import decide_select
+
+        outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope))
         return self._result(outcome, selected(outcome[1].subject or name))
 
     def select_previous(self, scope: str | None = None) -> OperationResult:
-        outcome = self._write(lambda _l, s, c: d.decide_select_previous(s, c, scope))
+        from azctx.projections.decide import decide_select_previous
+
+        outcome = self._write(lambda _l, s, c: decide_select_previous(s, c, scope))
         return self._result(outcome, selected(outcome[1].subject or "-"))
 
     def rename(
         self, old: str, new: str, *, force: bool = False, scope: str | None = None
     ) -> OperationResult:
-        def decider(_log: Log, state: State, caller: Caller) -> d.Decision:
-            if not force:
-                current = view(state, caller).get(new)
-                if current is not None and name_key(new) != name_key(old):
-                    raise ConfirmationNeeded(
-                        f"a context named '{current.context.name}' exists",
-                        f"Replace the existing context '{current.context.name}'?",
-                    )
-            return d.decide_rename(state, caller, old, new, force, scope)
+        from azctx.projections.decide import decide_rename
 
-        outcome = self._write(decider)
+        outcome = self._write(lambda _l, s, c: decide_rename(s, c, old, new, force, scope))
         return self._result(outcome, f"renamed '{old}' to '{new}'")
 
     def remove(
         self, name: str, *, force: bool = False, scope: str | None = None
     ) -> OperationResult:
-        def decider(_log: Log, state: State, caller: Caller) -> d.Decision:
-            shown = view(state, caller)
-            if (
-                not force
-                and shown.default is not None
-                and name_key(shown.default) == name_key(name)
-            ):
-                raise ConfirmationNeeded(
-                    f"'{shown.default}' is the default context",
-                    f"Remove the default context '{shown.default}'?",
-                )
-            return d.decide_remove(state, caller, name, force, scope)
+        from azctx.projections.decide import decide_remove
 
-        outcome = self._write(decider)
+        outcome = self._write(lambda _l, s, c: decide_remove(s, c, name, force, scope))
         return self._result(outcome, f"removed context '{name}'")
 
     def disconnect(
         self, account: str | None = None, *, scope: str | None = None
     ) -> OperationResult:
-        def decider(log: Log, state: State, caller: Caller) -> d.Decision:
-            decision = d.decide_disconnect(state, caller, account, scope)
-            return self._shred_undone_keys(log, state, decision)
+        from azctx.projections.decide import decide_disconnect
+
+        def decider(log: Log, state: State, caller: Caller) -> Decision:
+            decision = decide_disconnect(state, caller, account, scope)
+            return _shred_undone_keys(log, state, decision)
 
         outcome = self._write(decider)
         event = outcome[1]
         removed = len([ch for ch in event.changes if ch.type == "context" and ch.after is None])
-        who = getattr(event, "account", account)
+        who = event.op.account if isinstance(event.op, Disconnected) else account
         return self._result(
             outcome, f"disconnected '{who}': {removed} context(s) removed, credential destroyed"
         )
 
     def clear(self, *, scope: str | None = None) -> OperationResult:
+        from azctx.projections.decide import decide_clear
+
         outcome = self._write(
-            lambda log, s, c: self._shred_undone_keys(log, s, d.decide_clear(s, c, scope))
+            lambda log, s, c: _shred_undone_keys(log, s, decide_clear(s, c, scope))
         )
         return self._result(outcome, f"cleared the {outcome[1].scope} scope")
 
-    @staticmethod
-    def _shred_undone_keys(log: Log, state: State, decision: d.Decision) -> d.Decision:
-        """Add to a disconnect (its account) or a clear (every account) the data keys of
-        credentials that an undo took out of the scope (an undone add or import): the
-        state forgot them, but the log still holds secrets sealed under them. Only undos
-        leave such keys behind: every other operation that drops a credential destroys
-        its key, and a new secret reuses the account's live key."""
-        event = decision.event
-        target = USER if event.scope == USER else event.session
-        wanted = account_key(event.account) if isinstance(event, AccountDisconnected) else None
-        found: list[str] = []
-        for entry in log.entries():
-            if entry.kind != "undo":
-                continue
-            for change in decode(entry.payload).changes:
-                if (
-                    isinstance(change, CredentialChange)
-                    and change.scope == target
-                    and (wanted is None or change.key == wanted)
-                ):
-                    found += [c.key_id for c in (change.before, change.after) if c]
-        gone = state.shredded | set(event.shredded)
-        extra = tuple(k for k in dict.fromkeys(found) if k not in gone and log.key_exists(k))
-        if not extra:
-            return decision
-        shredded = (*event.shredded, *extra)
-        return d.Decision(event.model_copy(update={"shredded": shredded}), decision.notes)
-
     def set_autosave(self, enabled: bool, *, scope: str | None = None) -> OperationResult:
-        outcome = self._write(lambda _l, s, c: d.decide_autosave(s, c, enabled, scope))
+        from azctx.projections.decide import decide_autosave
+
+        outcome = self._write(lambda _l, s, c: decide_autosave(s, c, enabled, scope))
         word = "enabled" if enabled else "disabled"
         return self._result(outcome, f"autosave {word} in the {outcome[1].scope} scope")
 
     def undo(self, seq: int | None = None) -> OperationResult:
-        def decider(log: Log, state: State, caller: Caller) -> d.Decision:
+        from azctx.projections.undo import decide_undo, find_undo_target
+
+        def decider(log: Log, state: State, caller: Caller) -> Decision:
             target = seq
             if target is None:
                 newest_first = ((e.seq, decode(e.payload)) for e in log.entries_reverse())
-                target = d.find_undo_target(newest_first, caller)
+                target = find_undo_target(newest_first, caller)
                 if target is None:
                     raise Refused("nothing to undo")
             if target < 1 or target > state.seq:
                 raise Refused(f"there is no operation {target}", hint="see 'azctx history'")
-            undone = undone_by(self._decoded(log, target - 1))
-            event = decode(log.entry(target).payload)
-            return d.decide_undo(state, caller, target, event, undone.get(target))
+            entries = decoded(log, target - 1)
+            _, event = next(entries)
+            return decide_undo(state, caller, target, event, entries)
 
         outcome = self._write(decider)
-        event = outcome[1]
-        target = getattr(event, "target", "?")
+        op = outcome[1].op
+        target = op.target if isinstance(op, Undone) else "?"
         return self._result(outcome, f"undid operation {target}")
 
     def start_session(self, ttl: str = "24h") -> SessionInfo:
-        lifetime = parse_ttl(ttl)
-        session_id = f"s-{secrets.token_hex(8)}"
+        from azctx.projections.decide import decide_session_start
 
-        def decider(_log: Log, state: State, caller: Caller) -> d.Decision:
+        lifetime = parse_ttl(ttl)
+        session_id = f"s-{os.urandom(8).hex()}"
+
+        def decider(_log: Log, state: State, caller: Caller) -> Decision:
             expires = caller.time + lifetime
-            return d.decide_session_start(state, caller, session_id=session_id, expires=expires)
+            return decide_session_start(state, caller, session_id=session_id, expires=expires)
 
         _, event, _ = self._write(decider)
-        return SessionInfo(session_id, getattr(event, "expires", datetime.now(UTC) + lifetime))
+        assert isinstance(event.op, SessionStarted)
+        return SessionInfo(session_id, event.op.expires)
 
     def end_session(self) -> OperationResult:
-        def decider(log: Log, state: State, caller: Caller) -> d.Decision:
+        from azctx.projections.decide import decide_session_end
+
+        def decider(log: Log, state: State, caller: Caller) -> Decision:
             sid = caller.session
             if sid is None:
                 raise Refused("no session to end: AZCTX_SESSION is not set")
-            return d.decide_session_end(
-                state,
-                caller,
-                session_id=sid,
-                key_ids=tuple(log.session_key_ids(sid)),
-                reason="ended",
-            )
+            key_ids = tuple(log.session_key_ids(sid))
+            return decide_session_end(state, caller, session_id=sid, key_ids=key_ids)
 
         outcome = self._write(decider, ending=self._environ.get("AZCTX_SESSION") or None)
         return self._result(
@@ -534,16 +360,18 @@ class ContextStore:
         """Import an AzureRmContext.json (or the Azure CLI's azureProfile.json) as one
         operation: same names replaced, all others kept, the file's default selected."""
         from azctx.projections import interop  # only these commands need it
+        from azctx.projections.decide import decide_import
 
         text = read_import_file(path)
         if from_az_cli:
             plan = interop.parse_az_cli(text)
         else:
             plan = interop.parse_az_powershell(text, rename_invalid=rename_invalid)
+        wanted = {s.account: (s.secret, s.certificate_path) for s in plan.secrets}
 
-        def decider(log: Log, state: State, caller: Caller) -> d.Decision:
-            def decide(credentials: dict[str, Credential]) -> d.Decision:
-                return d.decide_import(
+        def decider(log: Log, state: State, caller: Caller) -> Decision:
+            def decide(credentials: Mapping[str, Credential]) -> Decision:
+                return decide_import(
                     state,
                     caller,
                     contexts=plan.contexts,
@@ -556,25 +384,12 @@ class ContextStore:
                 )
 
             probe = decide({})
-            if not plan.secrets:
+            if not wanted:
                 return probe
-            scope_key = USER if probe.event.scope == "user" else str(caller.session)
-            sealed = {
-                account_key(s.account): self._credential(
-                    log,
-                    state,
-                    scope_key,
-                    s.account,
-                    secret=s.secret,
-                    certificate=s.certificate_path,
-                )
-                for s in plan.secrets
-            }
-            return decide(sealed)
+            return decide(self._sealed(log, state, caller, probe.event, wanted))
 
         seq, event, notes = self._write(decider)
-        count = len(plan.contexts)
-        summary = f"imported {count} context(s) from {Path(path).name}"
+        summary = f"imported {len(plan.contexts)} context(s) from {Path(path).name}"
         return OperationResult(
             seq, event.type, None, f"{summary} (operation {seq})", (*plan.notes, *notes)
         )
@@ -595,7 +410,7 @@ class ContextStore:
         log = self._open()
         if at is not None:
             upto = self._resolve(log, parse_when(at, "--at"))
-        state, _ = self._load(log, upto)
+        state, _ = self._cache.load(log, upto)
         return state
 
     def state_at(self, at: str) -> State:
@@ -604,7 +419,7 @@ class ContextStore:
     def view(self, at: str | None = None) -> View:
         caller = self._caller()
         state = self.state(at)
-        warning = session_warning(caller.session, session_status(state, caller))
+        warning = callers.session_warning(caller.session, session_status(state, caller))
         if warning is not None:
             self._warn(warning)
         return view(state, caller)
@@ -622,7 +437,7 @@ class ContextStore:
         return self.show(name, at=at)
 
     def show(self, name: str | None = None, *, at: str | None = None) -> ViewContext:
-        return self._pick(self.view(at), name)
+        return _pick(self.view(at), name)
 
     def autosave_status(self) -> tuple[bool, str]:
         return autosave(self.state(), self._caller())
@@ -634,6 +449,9 @@ class ContextStore:
         context: str | None = None,
         since: str | None = None,
     ) -> list[HistoryRow]:
+        from azctx.projections.history import history_rows
+        from azctx.projections.state import undone_by
+
         log = self._open()
         after_seq, after_time = 0, None
         if since is not None:
@@ -643,8 +461,8 @@ class ContextStore:
             after_time = when.time
         # The whole log is read (and so checked) below; the newest snapshot too, so a
         # forged cache is reported here as it is by every read of the present.
-        log.latest_snapshot(PROJECTION_VERSION)
-        entries = list(self._decoded(log, 0))
+        log.latest_snapshot(snapshot.PROJECTION_VERSION)
+        entries = list(decoded(log, 0))
         undone = undone_by(entries)
         return history_rows(
             entries, undone, limit=limit, context=context, since=after_time, after=after_seq
@@ -665,7 +483,7 @@ class ContextStore:
 
         state = self.state()
         caller = self._caller()
-        item = self._pick(view(state, caller), name)
+        item = _pick(view(state, caller), name)
         secret, cred = self._secret(item)
         ctx = item.context
         variables = interop.environment_variables(
@@ -701,7 +519,7 @@ class ContextStore:
         state = self.state()
         caller = self._caller()
         shown = view(state, caller)
-        items = shown.contexts if context is None else (self._pick(shown, context),)
+        items = shown.contexts if context is None else (_pick(shown, context),)
         secrets: dict[str, interop.ExportSecret | None] = {}
         if include_secrets:
             for item in items:
@@ -722,36 +540,14 @@ class ContextStore:
         what = "with secrets" if include_secrets else "without secrets"
         return f"exported {len(items)} context(s) to {path} ({what})"
 
-    @staticmethod
-    def _pick(shown: View, name: str | None) -> ViewContext:
-        wanted = name if name is not None else shown.default
-        if wanted is None:
-            raise Refused("there is no default context", hint="azctx select NAME")
-        item = shown.get(wanted)
-        if item is None:
-            raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
-        return item
-
     def verify(self, *, chain_only: bool = False) -> VerifyReport:
         if chain_only:
             with open_log(self._target, environ=self._environ, key_required=False) as log:
                 return log.verify(chain_only=True)
         log = self._open()
         report = log.verify(chain_only=False)
-        self._verify_snapshots(log)
+        _verify_snapshots(log)
         return report
-
-    def _verify_snapshots(self, log: Log) -> None:
-        """Each snapshot opens and holds exactly the state a replay gives at its seq."""
-        saved = sorted(log.snapshots(PROJECTION_VERSION), key=lambda s: s.seq)
-        state = State.empty()
-        for snapshot in saved:
-            state = replay(state, self._decoded(log, state.seq, snapshot.seq))
-            if State.model_validate_json(snapshot.payload) != state:
-                raise TamperedError(
-                    f"the snapshot of operation {snapshot.seq} does not match the log",
-                    snapshot.seq,
-                )
 
     def session_status(self) -> SessionStatus:
         caller = self._caller()
@@ -770,14 +566,16 @@ class ContextStore:
         )
 
     def rotate_key(self, new_key_file: str | None = None) -> OperationResult:
+        from azctx.projections.decide import decide_key_rotate
+
         from .keys import prepare_rotation
 
         log = self._open()
         rotation = prepare_rotation(log.master_key_info(), new_key_file)
 
-        def decider(lg: Log, state: State, caller: Caller) -> d.Decision:
+        def decider(lg: Log, state: State, caller: Caller) -> Decision:
             key_id = lg.rotate_master_key(rotation.key)
-            return d.decide_key_rotate(state, caller, master_key_id=key_id)
+            return decide_key_rotate(state, caller, master_key_id=key_id)
 
         installed = False
 
@@ -795,14 +593,18 @@ class ContextStore:
         return self._result(outcome, f"master key rotated; new key written to {rotation.path}")
 
 
-@dataclass(frozen=True)
-class RunEnvironment:
-    context: str
-    variables: dict[str, str]
-    notes: tuple[str, ...] = ()
+def selected(name: str) -> str:
+    return f"default context is now '{name}'"
 
-    def __repr__(self) -> str:  # the variables hold a secret: never show them
-        return f"RunEnvironment(context={self.context!r}, variables=<{len(self.variables)}>)"
+
+def _pick(shown: View, name: str | None) -> ViewContext:
+    wanted = name if name is not None else shown.default
+    if wanted is None:
+        raise Refused("there is no default context", hint="azctx select NAME")
+    item = shown.get(wanted)
+    if item is None:
+        raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
+    return item
 
 
 def _environments(state: State, caller: Caller) -> dict[str, Environment]:
@@ -812,6 +614,58 @@ def _environments(state: State, caller: Caller) -> dict[str, Environment]:
     if process is not None:
         found.update(process.environments)
     return found
+
+
+def _verify_snapshots(log: Log) -> None:
+    """Each snapshot opens and holds exactly the state a replay gives at its seq."""
+    from azctx.projections.state import replay
+
+    from .errors import TamperedError
+
+    saved = sorted(log.snapshots(snapshot.PROJECTION_VERSION), key=lambda s: s.seq)
+    state = State.empty()
+    for one in saved:
+        state = replay(state, decoded(log, state.seq, one.seq))
+        if snapshot.state_from_snapshot(one.payload) != state:
+            raise TamperedError(
+                f"the snapshot of operation {one.seq} does not match the log", one.seq
+            )
+
+
+def _shred_undone_keys(log: Log, state: State, decision: Decision) -> Decision:
+    """Add to a disconnect (its account) or a clear (every account) the data keys of
+    credentials that an undo took out of the scope (an undone add or import): the state
+    forgot them, but the log still holds secrets sealed under them. Only undos leave
+    such keys behind: every other operation that drops a credential destroys its key,
+    and a new secret reuses the account's live key."""
+    event = decision.event
+    target = USER if event.scope == USER else event.session
+    op = event.op
+    wanted = account_key(op.account) if isinstance(op, Disconnected) else None
+    found: list[str] = []
+    for entry in log.entries():
+        if entry.kind != "undo":
+            continue
+        for change in decode(entry.payload).changes:
+            mine = change.scope == target and wanted in (None, change.key)
+            if change.type == "credential" and mine:
+                found += [c.key_id for c in (change.before, change.after) if c]  # type: ignore[union-attr]
+    gone = state.shredded | set(event.shredded)
+    extra = tuple(k for k in dict.fromkeys(found) if k not in gone and log.key_exists(k))
+    if not extra:
+        return decision
+    return decision._replace(event=event._replace(shredded=(*event.shredded, *extra)))
+
+
+def append_event(log: Log, event: Event) -> Entry:
+    """One event as one log row: its clear metadata and its encoded payload."""
+    return log.append(
+        kind=event.type,
+        scope=event.scope,
+        session=event.session,
+        time=event.time,
+        payload=encode(event),
+    )
 
 
 def read_import_file(path: str) -> str:
@@ -860,31 +714,11 @@ def write_export_file(path: str, text: str, *, private: bool, force: bool) -> No
         out.write(text)
 
 
-def append_event(log: Log, event: Event) -> Entry:
-    """One event as one log row: its clear metadata and its encoded payload."""
-    return log.append(
-        kind=event.type,
-        scope=event.scope,
-        session=event.session,
-        time=event.time,
-        payload=encode(event),
-    )
-
-
-def _require_text(label: str, value: str) -> None:
-    if not value.strip():
-        raise BadInput(f"{label} cannot be empty")
-    if len(value) > 1024:
-        raise BadInput(f"{label} is at most 1024 characters")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise BadInput(f"{label} cannot contain control characters")
-
-
 __all__ = [
     "ContextStore",
     "KeyStatus",
     "OperationResult",
+    "RunEnvironment",
     "SessionInfo",
     "SessionStatus",
-    "account_key",
 ]

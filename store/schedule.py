@@ -1,5 +1,5 @@
-"""When a write saves a snapshot: one rule for every writer (``ContextStore`` and the
-lean ``select`` of ``quick.py``), read at call time so tests can shorten it."""
+"""When a write saves a snapshot: one rule for every writer, read at call time so tests
+can shorten it."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from azctx.events import BadInput
@@ -36,8 +36,18 @@ def parse_when(text: str, option: str = "--at") -> When:
                 hint="e.g. 42, 2026-11-26, 2026-11-26T09:30 or 2026-11-26T09:30:00Z",
             ) from None
     if moment.tzinfo is None:
-        moment = moment.astimezone()  # a time without a zone is local time
+        moment = _local(moment)
     return When(time=moment)
+
+
+def _local(moment: datetime) -> datetime:
+    """A time without a zone as local time. The C library cannot place the first or
+    last days of the calendar (year 1, year 9999) in a zone: there, an hour or two
+    either way changes no answer, so they are read as UTC."""
+    try:
+        return moment.astimezone()
+    except (ValueError, OverflowError, OSError):
+        return moment.replace(tzinfo=UTC)
 
 
 def parse_ttl(text: str) -> timedelta:

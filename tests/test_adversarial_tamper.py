@@ -272,13 +272,13 @@ def test_a_snapshot_from_another_store_is_caught(victim: dict[str, str], tmp_pat
 def _save_snapshot_at_head(env: dict[str, str]) -> int:
     """What a writer does every 64 operations, done now: the state, sealed and bound
     to the head row."""
-    from azctx.projections.state import PROJECTION_VERSION
+    from azctx.projections.snapshot import PROJECTION_VERSION, snapshot_bytes
     from azctx.store import open_log
 
     with ContextStore(store_path(env), environ=env) as store:
         state = store.state()
     with open_log(store_path(env), environ=env) as log:
-        log.save_snapshot(state.seq, PROJECTION_VERSION, state.model_dump_json().encode())
+        log.save_snapshot(state.seq, PROJECTION_VERSION, snapshot_bytes(state))
     return state.seq
 
 

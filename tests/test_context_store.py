@@ -18,7 +18,6 @@ import pytest
 from azctx.events import (
     BadInput,
     ConfirmationNeeded,
-    CredentialChange,
     Event,
     Refused,
     SessionEnded,
@@ -26,10 +25,12 @@ from azctx.events import (
     decode,
 )
 from azctx.projections import decide as d
+from azctx.projections import snapshot
 from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller, View
 from azctx.store import Log, crypto, open_log
 from azctx.store import context_store as cs
+from azctx.store.caller import actor
 from azctx.store.context_store import ContextStore
 from azctx.store.keys import key_id
 from azctx.store.log import row_metadata
@@ -332,8 +333,8 @@ def test_an_expired_session_ends_on_the_next_write_and_its_secrets_go(world: Wor
     assert session.session_status().state == "expired"
     assert names(session) == []  # reads already show the view without it
     add(world.store(), "later")  # any write notices the expiry
-    ended = [e for _, e in entries(world) if isinstance(e, SessionEnded)]
-    assert [(e.session_id, e.reason) for e in ended] == [
+    ended = [e for _, e in entries(world) if isinstance(e.op, SessionEnded)]
+    assert [(e.op.session_id, e.op.reason) for e in ended] == [
         (session.session_status().session_id, "expired")
     ]
     assert ended[0].shredded
@@ -354,7 +355,7 @@ def test_end_session_of_an_expired_session_is_recorded(world: World) -> None:
     time.sleep(1.1)
     result = session.end_session()
     assert result.operation == "session-end"
-    ended = [e for _, e in entries(world) if isinstance(e, SessionEnded)]
+    ended = [e for _, e in entries(world) if isinstance(e.op, SessionEnded)]
     assert len(ended) == 1
     _assert_secret_unrecoverable(world, marker)
 
@@ -638,9 +639,9 @@ def test_replay_from_zero_equals_snapshot_plus_tail_equals_live(world: World) ->
     assert live.seq == len(entries(world))
     with world.log() as log:
         for seq in seqs:
-            snap = log.latest_snapshot(cs.PROJECTION_VERSION, seq)
+            snap = log.latest_snapshot(snapshot.PROJECTION_VERSION, seq)
             assert snap is not None and snap.seq == seq
-            assert State.model_validate_json(snap.payload) == _replayed(world, seq)
+            assert snapshot.state_from_snapshot(snap.payload) == _replayed(world, seq)
     for at in (str(seqs[0]), str(seqs[0] + 3), str(live.seq)):
         assert s.state(at) == _replayed(world, int(at))
 
@@ -686,11 +687,11 @@ def test_a_snapshot_of_another_projection_version_is_ignored_and_rebuilt(
     with world.log() as log:
         head = log.head()[0]
         with log.write():  # an unreadable snapshot of an older version at the head
-            log.save_snapshot(head, cs.PROJECTION_VERSION - 1, b"{not a state}")
+            log.save_snapshot(head, snapshot.PROJECTION_VERSION - 1, b"{not a state}")
     counter = _RowCounter(monkeypatch)
     assert counter.load(world) < SNAPSHOT_EVERY
     assert s.state() == expected
-    monkeypatch.setattr(cs, "PROJECTION_VERSION", cs.PROJECTION_VERSION + 1)
+    monkeypatch.setattr(snapshot, "PROJECTION_VERSION", snapshot.PROJECTION_VERSION + 1)
     assert counter.load(world) == head  # no snapshot of this version: the whole log
     assert s.state() == expected
     add(world.store(), "after-upgrade")  # the next write (of the new program) rebuilds one
@@ -701,7 +702,7 @@ def test_a_snapshot_of_another_projection_version_is_ignored_and_rebuilt(
 def _bulk_selects(world: World, count: int) -> None:
     """``count`` select operations appended in one transaction, decided and evolved in
     memory: a long log, as an older azctx without snapshots would have left it."""
-    caller = Caller(actor=cs._actor(), time=datetime.now(UTC))
+    caller = Caller(actor=actor(), time=datetime.now(UTC))
     with world.log() as log, log.write():
         state = replay(State.empty(), ((e.seq, decode(e.payload)) for e in log.entries()))
         for _ in range(count):
@@ -844,7 +845,7 @@ def _assert_secret_unrecoverable(world: World, marker: str) -> None:
         hashes[seq] = digest
         assert marker.encode() not in payload
         for change in decode(payload).changes:
-            if not isinstance(change, CredentialChange):
+            if change.type != "credential":
                 continue
             for cred in (change.before, change.after):
                 if cred is not None and cred.sealed is not None:
@@ -868,7 +869,8 @@ def _assert_secret_unrecoverable(world: World, marker: str) -> None:
 
 
 def _sealed_in_snapshot(text: bytes) -> Iterator[tuple[str, bytes]]:
-    state = State.model_validate_json(text)
+    state = snapshot.state_from_snapshot(text)
+    assert state is not None
     for scope in (state.user, *state.process.values()):
         for cred in scope.credentials.values():
             if cred.sealed is not None:

@@ -26,14 +26,9 @@ from azctx.events import (
     name_problem,
 )
 from azctx.projections import decide as d
-from azctx.projections.state import (
-    State,
-    evolve,
-    replay,
-    snapshot_json,
-    state_from_snapshot,
-    undone_by,
-)
+from azctx.projections import undo as u
+from azctx.projections.snapshot import snapshot_bytes, state_from_snapshot
+from azctx.projections.state import State, evolve, replay, undone_by
 from azctx.projections.view import Caller, autosave, view
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -294,7 +289,13 @@ class ModelOps:
         taken = fold(name) in m0.names(c, t)
         if taken and not force:
             raise MRefused("taken")
-        ctx = Context(name=name, account=account, account_type="user", tenant="t", subscription="1")
+        ctx = Context(
+            name=name,
+            account=account,
+            account_type="service-principal",  # the one type that may hold a credential
+            tenant="t",
+            subscription="1",
+        )
 
         def apply(m: Model, op: MOp) -> None:
             sc = m.scope(t)
@@ -307,6 +308,8 @@ class ModelOps:
         return self.run(c, "add", "user" if t == "user" else "process", apply)
 
     def select(self, c: Caller, name: str, scope: str | None) -> Model:
+        if name_problem(name):  # SPEC §1: bad input even where it is only looked up
+            raise MBad(name)
         t = self.m.target(c, scope, name)
         found = self.m.names(c, t).get(fold(name))
         if found is None:
@@ -331,7 +334,7 @@ class ModelOps:
         return self.run(c, "select", "user" if t == "user" else "process", apply)
 
     def rename(self, c: Caller, old: str, new: str, force: bool, scope: str | None) -> Model:
-        if name_problem(new):
+        if name_problem(old) or name_problem(new):
             raise MBad(new)
         t = self.m.target(c, scope, old)
         sc0 = self.m.scope(t)
@@ -344,7 +347,7 @@ class ModelOps:
         def apply(m: Model, op: MOp) -> None:
             sc = m.scope(t)
             del sc.contexts[fold(old)]
-            sc.contexts[fold(new)] = ctx.model_copy(update={"name": new})
+            sc.contexts[fold(new)] = ctx._replace(name=new)
             if fold(new) != fold(old):
                 op.moves.append((t, fold(old), fold(new)))
             if sc.default is not None and fold(sc.default) in (fold(old), fold(new)):
@@ -362,6 +365,8 @@ class ModelOps:
             sc.default = earlier(sc, fold(sc.default), names)
 
     def remove(self, c: Caller, name: str, force: bool, scope: str | None) -> Model:
+        if name_problem(name):
+            raise MBad(name)
         t = self.m.target(c, scope, name)
         if fold(name) not in self.m.names(c, t):
             raise MRefused("unknown")
@@ -474,13 +479,29 @@ class ModelOps:
         now = m0.cells()
         if any(now.get(k) != target.after.get(k) for k in diff):
             raise MRefused("conflict")
+        # Changed since, even back again: by a later operation in force (an undo in
+        # force only cancels its own target, which is then not in force).
+        for j in range(seq + 1, len(m0.ops) + 1):
+            later = m0.ops[j - 1]
+            touched = any(later.before.get(k) != later.after.get(k) for k in diff)
+            if touched and later.kind != "undo" and m0.in_force(j):
+                raise MRefused("conflict")
 
         def apply(m: Model, op: MOp) -> None:
+            scopes = {k[1] for k in diff if k[0] in ("ctx", "default")}
+            was = {t: set(m.names(c, t)) for t in scopes}
             for k in diff:
                 value = target.before.get(k)
                 if k[0] == "cred" and value is not None and value.key_id in m.shredded:
                     value = None  # a destroyed secret stays destroyed
                 m.set_cell(k, value)
+            for t in scopes:  # no scope is left with a default pointing nowhere
+                old = m0.scope(t).default
+                if old is not None and fold(old) in was[t]:
+                    sc, names = m.scope(t), m.names(c, t)
+                    if sc.default is None or fold(sc.default) not in names:
+                        skip = None if sc.default is None else fold(sc.default)
+                        sc.default = earlier(sc, skip, names)
             op.target = seq
             op.moves = [(s, new, old) for s, old, new in target.moves]
 
@@ -552,7 +573,7 @@ scopes = st.sampled_from(SCOPES)
 class ProjectionMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.state = State()
+        self.state = State.empty()
         self.log: list[tuple[int, Event]] = []
         self.model = Model()
         self.sessions: dict[str, str | None] = {"A": None, "B": None}
@@ -627,6 +648,7 @@ class ProjectionMachine(RuleBasedStateMachine):
             account=account,
             tenant="t",
             subscription="1",
+            account_type="service-principal",
             name=name,
             scope=scope,
             select=select,
@@ -750,19 +772,19 @@ class ProjectionMachine(RuleBasedStateMachine):
         seq = len(self.log) - (pick % min(len(self.log), 6))  # mostly recent ones
         event = self.log[seq - 1][1]
         self.step(
-            lambda: d.decide_undo(self.state, c, seq, event),
+            lambda: u.decide_undo(self.state, c, seq, event, self.log[seq:]),
             lambda: ModelOps(self.model).undo(c, seq),
         )
 
     @rule(slot=slots)
     def plain_undo(self, slot: str | None) -> None:
         c = self.caller(slot)
-        found = d.find_undo_target(reversed(self.log), c)
+        found = u.find_undo_target(reversed(self.log), c)
         assert found == ModelOps(self.model).plain_undo_target(c)
         if found is not None:
             event = self.log[found - 1][1]
             self.step(
-                lambda: d.decide_undo(self.state, c, found, event),
+                lambda: u.decide_undo(self.state, c, found, event, self.log[found:]),
                 lambda: ModelOps(self.model).undo(c, found),
             )
 
@@ -830,10 +852,10 @@ class ProjectionMachine(RuleBasedStateMachine):
 
     def teardown(self) -> None:
         # Replay from zero, snapshot + tail, and the JSON snapshot all give this state.
-        assert replay(State(), self.log) == self.state
+        assert replay(State.empty(), self.log) == self.state
         half = len(self.log) // 2
-        prefix = replay(State(), self.log[:half])
-        restored = state_from_snapshot(snapshot_json(prefix))
+        prefix = replay(State.empty(), self.log[:half])
+        restored = state_from_snapshot(snapshot_bytes(prefix))
         assert restored == prefix
         assert restored is not None
         assert replay(restored, self.log[half:]) == self.state

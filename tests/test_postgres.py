@@ -33,7 +33,8 @@ import pytest
 from azctx.cli.app import app
 from azctx.events import Refused, decode
 from azctx.events.errors import StoreError
-from azctx.projections.state import PROJECTION_VERSION, State, evolve, replay
+from azctx.projections.snapshot import PROJECTION_VERSION
+from azctx.projections.state import State, evolve, replay
 from azctx.store import StoreLockedError, StoreUnavailableError, crypto, keys, open_log
 from azctx.store.context_store import ContextStore, OperationResult
 from azctx.store.log import _secret_aad, row_metadata

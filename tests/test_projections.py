@@ -7,27 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azctx.events import (
-    AccountDisconnected,
     Actor,
+    Added,
     BadInput,
     ConfirmationNeeded,
     Context,
-    ContextAdded,
     Credential,
+    Disconnected,
     Environment,
     Event,
     Refused,
 )
 from azctx.projections import decide as d
+from azctx.projections import undo as u
 from azctx.projections.history import history_rows
-from azctx.projections.state import (
-    State,
-    evolve,
-    replay,
-    snapshot_json,
-    state_from_snapshot,
-    undone_by,
-)
+from azctx.projections.snapshot import snapshot_bytes, state_from_snapshot
+from azctx.projections.state import State, evolve, replay, undone_by
 from azctx.projections.view import Caller, View, autosave, session_status, view
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -38,7 +33,7 @@ class Log:
     """A log in memory: decisions appended and folded, as the store does."""
 
     def __init__(self) -> None:
-        self.state = State()
+        self.state = State.empty()
         self.entries: list[tuple[int, Event]] = []
 
     def caller(self, session: str | None = None, env: bool | None = None) -> Caller:
@@ -85,6 +80,8 @@ class Log:
             scope=scope,
             select=select,
             force=force,
+            # Only a service principal has a credential (SPEC §1).
+            account_type="user" if key is None else "service-principal",
         )
         cred = None if key is None else Credential(key_id=key, kind="client-secret", sealed="eA==")
         decision = d.decide_add(self.state, self.caller(session, env), request, credential=cred)
@@ -222,7 +219,7 @@ def test_credential_is_the_sessions_else_the_users_and_shredded_counts_as_none()
     assert in_session.credential_obj.key_id == "k-sess"
     assert [i.credential for i in log.view(env=False, session=sid).contexts] == ["stored"]
     log.do(d.decide_session_end(log.state, log.caller(sid), session_id=sid, key_ids=("k-sess",)))
-    gone = log.state.model_copy(update={"shredded": frozenset({"k-user"})})
+    gone = log.state._replace(shredded=frozenset({"k-user"}))
     after = view(gone, log.caller()).get("a")
     assert after is not None and after.credential == "none" and after.credential_obj is None
 
@@ -279,7 +276,7 @@ def test_add_default_name_taken_name_force_and_credential() -> None:
         log.add("[ANN@contoso.org; 123456-7890]")
     assert "already exists" in err.value.message and err.value.hint is not None
     replaced = log.add("[ANN@contoso.org; 123456-7890]", "bot@x", force=True, key="k1")
-    assert isinstance(replaced.event, ContextAdded) and replaced.event.replaced
+    assert isinstance(replaced.event.op, Added) and replaced.event.op.replaced
     item = log.view().get("[ann@contoso.org; 123456-7890]")
     assert item is not None and item.context.account == "bot@x" and item.credential == "stored"
     assert item.context.name == "[ANN@contoso.org; 123456-7890]"  # case as given
@@ -297,8 +294,8 @@ def test_add_normalizes_builtin_clouds_and_refuses_unknown_ones() -> None:
     log = Log()
     request = d.AddRequest(account="a", tenant="t", name="cn", environment="azurechinacloud")
     decision = d.decide_add(log.state, log.caller(), request)
-    assert isinstance(decision.event, ContextAdded)
-    assert decision.event.context.environment == "AzureChinaCloud"
+    assert isinstance(decision.event.op, Added)
+    assert decision.event.op.context.environment == "AzureChinaCloud"
     with pytest.raises(BadInput):
         d.decide_add(
             log.state, log.caller(), d.AddRequest(account="a", tenant="t", environment="Mars")
@@ -456,7 +453,7 @@ def test_disconnect_without_account_takes_the_default_contexts_account() -> None
     log.add("a", "ann@x")
     log.add("b", "bob@x", key="k-bob")
     decision = d.decide_disconnect(log.state, log.caller())
-    assert isinstance(decision.event, AccountDisconnected) and decision.event.account == "bob@x"
+    assert isinstance(decision.event.op, Disconnected) and decision.event.op.account == "bob@x"
     log.do(decision)
     assert log.view().default == "a"  # the default went back to the earlier one
     log.do(d.decide_remove(log.state, log.caller(), "a", force=True))
@@ -521,7 +518,7 @@ def test_import_replaces_same_names_keeps_others_and_sets_the_default() -> None:
     assert log.state.user.environments["mycloud"] == env
     request = d.AddRequest(account="a", tenant="t", name="m", environment="mycloud")
     added = d.decide_add(log.state, log.caller(), request).event
-    assert isinstance(added, ContextAdded) and added.context.environment == "MyCloud"
+    assert isinstance(added.op, Added) and added.op.context.environment == "MyCloud"
 
 
 def test_import_refuses_duplicate_names_and_a_default_not_in_the_file() -> None:
@@ -585,7 +582,7 @@ def busy_log() -> Log:
     log.do(d.decide_rename(log.state, log.caller(), "a", "A2"))
     log.do(d.decide_remove(log.state, log.caller(sid), "b", scope="process"))
     log.do(d.decide_disconnect(log.state, log.caller(), "ann@x"))
-    log.do(d.decide_undo(log.state, log.caller(), 7, log.entries[6][1]))
+    log.do(u.decide_undo(log.state, log.caller(), 7, log.entries[6][1], log.entries[7:]))
     log.do(d.decide_autosave(log.state, log.caller(sid), False, "process"))
     log.do(d.decide_session_end(log.state, log.caller(sid), session_id=sid, key_ids=("k2",)))
     return log
@@ -593,32 +590,32 @@ def busy_log() -> Log:
 
 def test_replay_from_zero_equals_the_state_built_step_by_step() -> None:
     log = busy_log()
-    assert replay(State(), log.entries) == log.state
+    assert replay(State.empty(), log.entries) == log.state
 
 
 def test_replay_of_a_prefix_then_the_rest_equals_replay_of_all() -> None:
     log = busy_log()
     for cut in range(len(log.entries) + 1):
-        head = replay(State(), log.entries[:cut])
+        head = replay(State.empty(), log.entries[:cut])
         assert replay(head, log.entries[cut:]) == log.state
 
 
 def test_state_survives_a_json_snapshot_and_other_versions_are_ignored() -> None:
     log = busy_log()
-    text = snapshot_json(log.state)
+    text = snapshot_bytes(log.state)
     assert state_from_snapshot(text) == log.state
-    assert State.model_validate_json(log.state.model_dump_json()) == log.state
-    assert state_from_snapshot(text.replace('"version":1', '"version":999')) is None
+    assert state_from_snapshot(text.replace(b'"version":2', b'"version":999')) is None
+    assert state_from_snapshot(text.replace(b'"seq":', b'"seq":"x","s":')) is None
     assert state_from_snapshot("not json") is None
 
 
 def test_evolve_leaves_the_old_state_alone() -> None:
     log = busy_log()
     before = log.state
-    frozen = before.model_dump()
+    frozen = snapshot_bytes(before)
     log.add("later", key="k9")
     log.do(d.decide_clear(log.state, log.caller()))
-    assert before.model_dump() == frozen
+    assert snapshot_bytes(before) == frozen
 
 
 def test_replay_of_many_events_ends_where_the_last_one_left() -> None:
@@ -661,11 +658,9 @@ def test_history_rows_newest_first_with_filters_and_undone_by() -> None:
 
 
 def test_apply_hands_on_exactly_the_undo_and_session_events() -> None:
-    # _apply looks up the event's type in this set before its isinstance checks: an
-    # event class renamed or added there must be in it, or its effect is skipped.
-    from azctx.events import OperationUndone, SessionEnded, SessionStarted
-    from azctx.projections.state import _LEDGER_AND_SESSION_KINDS
+    # _apply looks up the operation's record in this set before its isinstance checks:
+    # a record renamed or added there must be in it, or its effect is skipped.
+    from azctx.events import SessionEnded, SessionStarted, Undone
+    from azctx.projections.state import _LEDGER_AND_SESSION_OPS
 
-    assert {
-        cls.model_fields["type"].default for cls in (OperationUndone, SessionStarted, SessionEnded)
-    } == _LEDGER_AND_SESSION_KINDS
+    assert {Undone, SessionStarted, SessionEnded} == _LEDGER_AND_SESSION_OPS

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azctx.events import Actor, Context, Credential, Event, Refused
 from azctx.projections import decide as d
+from azctx.projections import undo as u
 from azctx.projections.state import State, evolve, undone_by
 from azctx.projections.view import Caller, View, view
 
@@ -19,7 +20,7 @@ OTHER = "s-other"
 
 class Log:
     def __init__(self) -> None:
-        self.state = State()
+        self.state = State.empty()
         self.entries: list[tuple[int, Event]] = []
 
     def caller(self, session: str | None = None) -> Caller:
@@ -37,7 +38,8 @@ class Log:
 
     def undo(self, seq: int, session: str | None = None) -> int:
         event = self.entries[seq - 1][1]
-        return self.do(d.decide_undo(self.state, self.caller(session), seq, event))
+        later = self.entries[seq:]
+        return self.do(u.decide_undo(self.state, self.caller(session), seq, event, later))
 
     def views(self) -> tuple[View, ...]:
         """What every kind of caller sees: no session, this session, another one."""
@@ -58,7 +60,10 @@ def add(
     scope: str | None = None,
     select: bool = True,
 ) -> int:
-    request = d.AddRequest(account=account, tenant="t", name=name, scope=scope, select=select)
+    kind = "user" if key is None else "service-principal"  # only it has a credential
+    request = d.AddRequest(
+        account=account, tenant="t", name=name, scope=scope, select=select, account_type=kind
+    )
     credential = None if key is None else cred(key)
     return log.do(d.decide_add(log.state, log.caller(session), request, credential=credential))
 
@@ -89,7 +94,7 @@ OPERATIONS: list[tuple[str, Operation, str | None]] = [
         lambda g: d.decide_add(
             g.state,
             g.caller(),
-            d.AddRequest(account="new@x", tenant="t", name="n"),
+            d.AddRequest(account="new@x", tenant="t", name="n", account_type="service-principal"),
             credential=cred("k-n"),
         ),
         None,
@@ -220,6 +225,59 @@ def test_undo_is_refused_when_the_default_changed_since() -> None:
         log.undo(seq)
 
 
+def _fresh(*names: str) -> Log:
+    log = Log()
+    for name in names:
+        add(log, name, f"{name}@x")
+    return log
+
+
+def test_a_cell_that_changed_and_came_back_has_changed_since() -> None:
+    # add a; add b; select a; undo 1: the default went a -> b -> a after operation 1.
+    log = _fresh("a", "b")
+    log.do(d.decide_select(log.state, log.caller(), "a"))
+    with pytest.raises(Refused, match=r"the default context .* has changed since"):
+        log.undo(1)
+    # add a; add b; add c; select a; select b; undo 3: refused the same way.
+    log = _fresh("a", "b", "c")
+    log.do(d.decide_select(log.state, log.caller(), "a"))
+    log.do(d.decide_select(log.state, log.caller(), "b"))
+    with pytest.raises(Refused, match="has changed since"):
+        log.undo(3)
+
+
+def test_undo_steps_back_one_operation_after_another() -> None:
+    # A later operation that was undone changed nothing: undo, undo walks back.
+    log = _fresh("a", "b", "c")
+    for seq in (3, 2, 1):
+        log.undo(seq)
+    assert [names(v) for v in log.views()] == [[], [], []]
+    assert log.state.user.default is None
+
+
+def test_undo_never_leaves_contexts_without_the_default_fallback() -> None:
+    # add a; add b (not selected); undo 1: a goes, and its default with it; b is no
+    # earlier default, so none (SPEC §2: the most recent earlier default that exists).
+    log = Log()
+    add(log, "a", "a@x")
+    add(log, "b", "b@x", select=False)
+    log.undo(1)
+    assert log.state.user.default is None
+    # add c; add a; add b; remove a; undo 3: the default goes back to a, which is gone:
+    # it falls back to c, the most recent earlier default that still exists.
+    log = _fresh("c", "a", "b")
+    log.do(d.decide_remove(log.state, log.caller(), "a"))
+    log.undo(3)
+    assert log.state.user.default == "c"
+    assert names(log.views()[0]) == ["c"]
+    redo = log.undo(len(log.entries))  # undo of the undo: b and its default are back
+    assert log.state.user.default == "b" and redo == 6
+
+
+def names(shown: View) -> list[str]:
+    return [i.context.name for i in shown.contexts]
+
+
 @pytest.mark.parametrize("kind", ["session-start", "session-end", "key-rotate"])
 def test_not_undoable_kinds_are_refused(kind: str) -> None:
     log = setup()
@@ -261,24 +319,24 @@ def newest_first(log: Log) -> Iterator[tuple[int, Event]]:
 def test_plain_undo_picks_the_latest_undoable_in_force_non_undo_operation() -> None:
     log = setup()
     mine = log.do(d.decide_select(log.state, log.caller(SID), "p", "process"))
-    assert d.find_undo_target(newest_first(log), log.caller(SID)) == mine
+    assert u.find_undo_target(newest_first(log), log.caller(SID)) == mine
     # Another session's process-scope operation is not the caller's to undo ...
-    assert d.find_undo_target(newest_first(log), log.caller(OTHER)) == mine - 1
-    assert d.find_undo_target(newest_first(log), log.caller()) == mine - 1
+    assert u.find_undo_target(newest_first(log), log.caller(OTHER)) == mine - 1
+    assert u.find_undo_target(newest_first(log), log.caller()) == mine - 1
     # ... an undo is skipped, and so is what it undid ...
     undo = log.undo(mine - 1)
-    assert d.find_undo_target(newest_first(log), log.caller()) == mine - 3  # the add of c
+    assert u.find_undo_target(newest_first(log), log.caller()) == mine - 3  # the add of c
     # ... and a redo puts the original back in force.
     log.undo(undo)
-    assert d.find_undo_target(newest_first(log), log.caller()) == mine - 1
+    assert u.find_undo_target(newest_first(log), log.caller()) == mine - 1
     log.do(d.decide_key_rotate(log.state, log.caller(), master_key_id="m2"))
-    assert d.find_undo_target(newest_first(log), log.caller()) == mine - 1
+    assert u.find_undo_target(newest_first(log), log.caller()) == mine - 1
 
 
 def test_plain_undo_skips_the_operations_of_an_ended_session() -> None:
     log = setup()
     log.do(d.decide_session_end(log.state, log.caller(SID), session_id=SID))
-    assert d.find_undo_target(newest_first(log), log.caller(SID)) == 7  # the select of b
+    assert u.find_undo_target(newest_first(log), log.caller(SID)) == 7  # the select of b
 
 
 def test_plain_undo_stops_early_near_the_head() -> None:
@@ -288,14 +346,14 @@ def test_plain_undo_stops_early_near_the_head() -> None:
         yield from reversed(log.entries[-2:])
         raise AssertionError("read past the answer")
 
-    assert d.find_undo_target(entries(), log.caller()) == len(log.entries)
+    assert u.find_undo_target(entries(), log.caller()) == len(log.entries)
 
 
 def test_plain_undo_with_nothing_to_undo() -> None:
     log = Log()
-    assert d.find_undo_target(newest_first(log), log.caller()) is None
+    assert u.find_undo_target(newest_first(log), log.caller()) is None
     log.do(d.decide_key_rotate(log.state, log.caller(), master_key_id="m2"))
-    assert d.find_undo_target(newest_first(log), log.caller()) is None
+    assert u.find_undo_target(newest_first(log), log.caller()) is None
 
 
 def test_undone_by_follows_chains_of_undo_of_undo() -> None:

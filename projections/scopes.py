@@ -1,0 +1,96 @@
+"""Where a change goes (SPEC §2), what exists there, and the default's fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from azctx.events import USER, BadInput, Change, Context, Refused, default_change, name_key
+
+from .state import State, apply_changes
+from .view import Caller, autosave, seen, session_status, view
+
+START_HINT = 'eval "$(azctx session start)"'
+LIST_HINT = "see 'azctx list'"
+
+
+def check_scope(scope: str | None) -> None:
+    if scope not in (None, "user", "process"):
+        raise BadInput(f"unknown scope {scope!r}", hint="use --scope user or --scope process")
+
+
+def live_session(state: State, caller: Caller) -> str:
+    """The caller's session id, or a refusal saying why the process scope is closed."""
+    status = session_status(state, caller)
+    if status == "live" and caller.session is not None:
+        return caller.session
+    if status == "none":
+        raise Refused(
+            "the process scope needs a session, and there is no live session",
+            hint=START_HINT,
+        )
+    raise Refused(
+        f"session {caller.session} is {status}, so its process scope cannot change",
+        hint=f"start a new session: {START_HINT}",
+    )
+
+
+def resolve_scope(state: State, caller: Caller, scope: str | None, name: str | None = None) -> str:
+    """The scope key (``"user"`` or the session id) a change goes to (SPEC §2)."""
+    check_scope(scope)
+    if scope == "user":
+        return USER
+    if scope == "process":
+        return live_session(state, caller)
+    if name is not None:
+        found = seen(state, caller, name)
+        if found is not None and found[1] == "process":
+            return live_session(state, caller)
+    on, _ = autosave(state, caller)
+    return USER if on else live_session(state, caller)
+
+
+def where(target: str) -> str:
+    return "the user scope" if target == USER else f"session {target}"
+
+
+def scope_names(state: State, caller: Caller, target: str) -> dict[str, Context]:
+    """The contexts that exist for a change aimed at ``target``, by name key."""
+    if target == USER:
+        return dict(state.user.contexts)
+    return {name_key(i.context.name): i.context for i in view(state, caller).contexts}
+
+
+def pick_earlier(
+    history: Sequence[str], skip: str | None, names: Mapping[str, Context]
+) -> str | None:
+    """The most recent earlier default that still exists, as a name (case kept)."""
+    for key in reversed(history):
+        if key != skip and key in names:
+            return names[key].name
+    return None
+
+
+def settle_default(
+    state: State, caller: Caller, target: str, changes: Sequence[Change]
+) -> list[Change]:
+    """``changes``, falling back to an earlier default (SPEC §2) when they leave the
+    scope's default pointing at no context: the most recent earlier default that still
+    exists, else none. Merged into the operation's own change of the default, if it
+    has one, so that each cell is listed once (undo inverts the list)."""
+    own = state.scope(target)
+    if own.default is not None and name_key(own.default) not in scope_names(state, caller, target):
+        return list(changes)  # it already pointed nowhere; this operation did not do it
+    after = apply_changes(state, changes)
+    default = after.scope(target).default
+    names = scope_names(after, caller, target)
+    if default is not None and name_key(default) in names:
+        return list(changes)
+    if default is None and own.default is None:
+        return list(changes)
+    skip = None if default is None else name_key(default)
+    history = after.scope(target).default_history
+    fallback = pick_earlier(history, skip, names)
+    if fallback == default:
+        return list(changes)
+    kept = [c for c in changes if not (c.type == "default" and c.scope == target)]
+    return [*kept, default_change(target, own.default, fallback)]

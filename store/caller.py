@@ -1,0 +1,56 @@
+"""Who is calling: the actor of an operation and the caller of a view, from the
+process and its environment (``AZCTX_SESSION``, ``AZCTX_AUTOSAVE``)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from azctx.events import Actor
+from azctx.projections.view import Caller
+
+from .when import parse_bool_env
+
+_ACTORS: dict[int, Actor] = {}
+
+
+def actor() -> Actor:
+    """Who is running this operation; looked up once per process (a forked child is a
+    process of its own)."""
+    pid = os.getpid()
+    known = _ACTORS.get(pid)
+    if known is None:
+        known = _ACTORS[pid] = Actor(_user(), _host(), pid)
+    return known
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def _host() -> str:
+    if hasattr(os, "uname"):
+        return os.uname().nodename  # what socket.gethostname() returns, without socket
+    import socket  # pragma: no cover - Windows
+
+    return socket.gethostname()  # pragma: no cover
+
+
+def caller(environ: Mapping[str, str]) -> Caller:
+    raw = environ.get("AZCTX_AUTOSAVE")
+    env_autosave = None if raw is None else parse_bool_env("AZCTX_AUTOSAVE", raw)
+    session = environ.get("AZCTX_SESSION") or None
+    return Caller(actor(), datetime.now(UTC), session, env_autosave)
+
+
+def session_warning(session: str | None, status: str) -> str | None:
+    """The warning a read gives when the caller's session is not live."""
+    if status in ("ended", "unknown", "expired"):
+        return f"session {session} is {status}; showing the view without it"
+    return None

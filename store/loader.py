@@ -1,0 +1,97 @@
+"""Loading the state from the log: the newest snapshot and the rows after it, or the
+rows another writer appended since this process last looked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from azctx.events import Event, decode
+from azctx.projections import snapshot
+from azctx.projections.state import State, replay
+
+from . import schedule
+from .log import Entry, Log
+
+
+class Loaded(NamedTuple):
+    """A state with the log head it belongs to and the seq of the snapshot it grew from."""
+
+    head: tuple[int, bytes]
+    state: State
+    base: int
+
+
+def decoded(log: Log, after: int, upto: int | None = None) -> Iterator[tuple[int, Event]]:
+    for entry in log.entries(after=after, upto=upto):
+        yield entry.seq, decode(entry.payload)
+
+
+class StateCache:
+    """The state one ``ContextStore`` last loaded or wrote, reused while the log head is
+    unchanged and brought forward by the rows other writers appended meanwhile."""
+
+    __slots__ = ("loaded",)
+
+    def __init__(self) -> None:
+        self.loaded: Loaded | None = None
+
+    def load(self, log: Log, upto: int | None = None) -> tuple[State, int]:
+        """The state after ``upto`` (default: the head), and the seq of its snapshot.
+
+        Everything it reads is checked: the snapshot (authenticated and bound to its
+        log row, whose own hash is recomputed) and every row after it (hash, link to its
+        predecessor, authenticated decryption). The rows before the snapshot are not
+        read, so loading costs the same on a long log as on a short one; ``verify``,
+        ``history`` and reads of the past check those."""
+        head = log.head() if upto is None else None
+        cached = self.loaded
+        if cached is not None and head is not None:
+            if cached.head == head:
+                return cached.state, cached.base
+            caught_up = self._catch_up(log, cached, head)
+            if caught_up is not None:
+                return caught_up.state, caught_up.base
+        state = _from_snapshot(log, upto)
+        base = state.seq
+        state = replay(state, decoded(log, state.seq, upto))
+        if head is not None and state.seq == head[0]:
+            self.loaded = Loaded(head, state, base)
+        return state, base
+
+    def _catch_up(self, log: Log, cached: Loaded, head: tuple[int, bytes]) -> Loaded | None:
+        """``cached`` brought forward to ``head``, or None when the log no longer
+        continues what it was (then the caller loads from the snapshot, with every check
+        that brings). Writers taking turns each find a few new rows per write; folding
+        just those keeps the time spent holding the lock as short as for a lone writer."""
+        seq, digest = cached.head
+        if head[0] <= seq or head[0] - seq >= schedule.SNAPSHOT_EVERY:
+            return None
+        if log.stored_hash(seq) != digest:
+            return None
+        state = replay(cached.state, decoded(log, seq))
+        if state.seq != head[0]:
+            return None
+        # Whoever crossed a multiple of SNAPSHOT_EVERY saved a snapshot there.
+        newest = schedule.crossed(seq, state.seq)
+        self.loaded = Loaded(head, state, cached.base if newest is None else newest)
+        return self.loaded
+
+    def remember(self, entry: Entry, state: State, base: int) -> None:
+        """``state``, after the row this process just committed, is the one to reuse."""
+        self.loaded = Loaded((entry.seq, entry.hash), state, base)
+
+
+def _from_snapshot(log: Log, upto: int | None) -> State:
+    # The version is read at call time (tests change it to play an upgrade).
+    saved = log.latest_snapshot(snapshot.PROJECTION_VERSION, upto)
+    if saved is None:
+        return State.empty()
+    state = snapshot.state_from_snapshot(saved.payload)
+    # An authenticated snapshot this reader cannot read is a cache miss, not an error:
+    # the log itself is replayed instead.
+    return State.empty() if state is None else state
+
+
+def save_snapshot(log: Log, seq: int, state: State) -> None:
+    log.save_snapshot(seq, snapshot.PROJECTION_VERSION, snapshot.snapshot_bytes(state))
