@@ -37,7 +37,7 @@ def writer(store: str, count: int, names: list[str]) -> None:
 def raw_writer(database: str, count: int) -> None:
     import sqlite3
 
-    from azctx.store.write_queue import turn
+    from internals import write_turn
 
     conn = sqlite3.connect(database, isolation_level=None, timeout=30)
     conn.execute("PRAGMA synchronous = FULL")
@@ -45,7 +45,7 @@ def raw_writer(database: str, count: int) -> None:
     print("ready", flush=True)
     sys.stdin.readline()
     for _ in range(count):
-        with turn(path, 30):
+        with write_turn(path):
             conn.execute("BEGIN IMMEDIATE")
             # Like an append: read the head, then write the row after it.
             (head,) = conn.execute("SELECT coalesce(max(seq), 0) FROM log").fetchone()
@@ -68,17 +68,14 @@ def _rss_mb() -> float:
 
 
 def replay_rss(store: str) -> None:
-    from azctx.events import decode
-    from azctx.projections.state import State, replay
-    from azctx.store import open_log
+    import internals  # every import of the replay done before the baseline
 
-    with open_log(store) as log:
-        before = _rss_mb()
-        started = time.perf_counter()
-        state = replay(State.empty(), ((e.seq, decode(e.payload)) for e in log.entries()))
-        elapsed = time.perf_counter() - started
+    before = _rss_mb()
+    started = time.perf_counter()
+    ops = internals.full_replay(store)
+    elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"before_mb": before, "peak_mb": peak, "ops": state.seq, "s": elapsed}))
+    print(json.dumps({"before_mb": before, "peak_mb": peak, "ops": ops, "s": elapsed}))
 
 
 def main(argv: list[str]) -> None:
