@@ -36,24 +36,31 @@ def default_url() -> str:
 
 
 @contextmanager
-def fresh_schema(base: str) -> Iterator[str | None]:
-    """A URL whose search_path is a new, empty schema (dropped afterwards), or None
-    when no server answers at ``base``."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import SQLAlchemyError
+def fresh_schema(base: str) -> Iterator[tuple[str | None, str]]:
+    """A URL whose search_path is a new, empty schema (dropped afterwards), or None and
+    why not: no driver, or no server answering at ``base``."""
+    where = base.split("@")[-1].split("?")[0]
+    try:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import SQLAlchemyError
 
+        admin = create_engine(
+            base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3}
+        )
+    except ImportError as exc:
+        yield None, f"no PostgreSQL driver: {exc.name} (pip install 'azctx[postgres]')"
+        return
     schema = f"azctx_bench_{secrets.token_hex(6)}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except SQLAlchemyError:
         admin.dispose()
-        yield None
+        yield None, f"no PostgreSQL server answers at {where}"
         return
     separator = "&" if "?" in base else "?"
     try:
-        yield f"{base}{separator}options=-csearch_path%3D{schema}"
+        yield f"{base}{separator}options=-csearch_path%3D{schema}", ""
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
@@ -61,11 +68,10 @@ def fresh_schema(base: str) -> Iterator[str | None]:
 
 
 def postgres_figures(root: Path, rounds: int, az: AzCli | None, base: str) -> Iterator[Row]:
-    with fresh_schema(base) as url:
+    with fresh_schema(base) as (url, why):
         if url is None:
-            where = base.split("@")[-1].split("?")[0]
             for figure in FIGURES:
-                yield skipped(figure, f"≤ {LIMIT}", f"no PostgreSQL server answers at {where}")
+                yield skipped(figure, f"≤ {LIMIT}", why)
             return
         if az is None:
             for figure in FIGURES:
