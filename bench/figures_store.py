@@ -116,29 +116,51 @@ def append_figure(root: Path, sizes: Sizes, rounds: int) -> Row:
 # -- concurrency -------------------------------------------------------------------------
 
 
-def _writers(argv: list[str], env: dict[str, str], processes: int, ops: int) -> float:
-    """Total throughput of ``processes`` workers ``argv`` started together; each
-    prints ``ready``, waits for ``go``, makes its operations and prints its end time."""
-    children = [
-        subprocess.Popen(argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for _ in range(processes)
-    ]
-    for child in children:
+class Writers:
+    """``processes`` workers ``argv`` that serve every round of a figure: each prints
+    ``ready`` once, then for every ``go`` makes its operations and prints when it
+    started and ended them. A round lasts from the first start to the last end (the
+    time a sleeping process takes to wake up to ``go`` is not a write's)."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], processes: int, ops: int) -> None:
+        self.ops = ops
+        self.children = [
+            subprocess.Popen(
+                argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+            for _ in range(processes)
+        ]
+        for child in self.children:
+            if self._line(child) != "ready":
+                raise RuntimeError("a writer did not start")
+
+    @staticmethod
+    def _line(child: subprocess.Popen[str]) -> str:
         assert child.stdout is not None
-        if child.stdout.readline().strip() != "ready":
-            raise RuntimeError("a writer did not start")
-    started = time.time()
-    for child in children:
-        assert child.stdin is not None
-        child.stdin.write("go\n")
-        child.stdin.flush()
-    ends = []
-    for child in children:
-        out, _ = child.communicate()
-        if child.returncode != 0:
-            raise RuntimeError(f"a writer failed with exit code {child.returncode}")
-        ends.append(json.loads(out)["end"])
-    return processes * ops / (max(ends) - started)
+        line = child.stdout.readline()
+        if not line:
+            raise RuntimeError(f"a writer ended early (exit code {child.wait()})")
+        return line.strip()
+
+    def round(self) -> float:
+        """Total throughput of one round, from the first writer's start to the last
+        writer's end."""
+        for child in self.children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        spans = [json.loads(self._line(child)) for child in self.children]
+        started = min(float(span["start"]) for span in spans)
+        ended = max(float(span["end"]) for span in spans)
+        return len(self.children) * self.ops / (ended - started)
+
+    def close(self) -> None:
+        for child in self.children:
+            assert child.stdin is not None
+            child.stdin.close()
+        for child in self.children:
+            if child.wait() != 0:
+                raise RuntimeError(f"a writer failed with exit code {child.returncode}")
 
 
 def concurrency_figure(root: Path, sizes: Sizes, rounds: int) -> Iterator[Row]:
@@ -152,15 +174,17 @@ def concurrency_figure(root: Path, sizes: Sizes, rounds: int) -> Iterator[Row]:
     raw_db = root / "concurrency" / "raw.db"
     _raw_connection(raw_db).close()
     theirs = [*worker, "raw-writer", str(raw_db), str(ops)]
-    samples = interleave(
-        {
-            "ours 4": lambda: _writers(ours, store.env, 4, ops),
-            "ours 1": lambda: _writers(ours, store.env, 1, ops),
-            "raw 4": lambda: _writers(theirs, store.env, 4, ops),
-            "raw 1": lambda: _writers(theirs, store.env, 1, ops),
-        },
-        rounds,
-    )
+    pools = {
+        "ours 4": Writers(ours, store.env, 4, ops),
+        "ours 1": Writers(ours, store.env, 1, ops),
+        "raw 4": Writers(theirs, store.env, 4, ops),
+        "raw 1": Writers(theirs, store.env, 1, ops),
+    }
+    try:
+        samples = interleave({name: pool.round for name, pool in pools.items()}, rounds)
+    finally:
+        for pool in pools.values():
+            pool.close()
     ours4, ours1 = median(samples["ours 4"]), median(samples["ours 1"])
     raw4, raw1 = median(samples["raw 4"]), median(samples["raw 1"])
     ratio = (ours4 / ours1) / (raw4 / raw1)
