@@ -1,10 +1,7 @@
 """Stores for the benchmarks, in a temp folder, never the user's real ones.
 
-Big logs are made in-process: each operation is decided by the same pure functions the
-CLI uses (so every event is one a user could have caused), then appended through the
-``Log`` API in large transactions instead of one process per operation. Snapshots are
-saved where ``ContextStore`` would have saved them, so a generated store reads like one
-that grew through the CLI.
+Small stores are filled through ``ContextStore``'s public methods; the big synthetic
+logs of the replay, growth and memory figures come from ``internals.grow``.
 """
 
 from __future__ import annotations
@@ -13,33 +10,37 @@ import base64
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from azcli import ACCOUNT, TENANT, subscriptions
-from azctx.events import Actor, Event
-from azctx.projections import decide as d
-from azctx.projections.state import PROJECTION_VERSION, State, evolve
-from azctx.projections.view import Caller
-from azctx.store import open_log
-from azctx.store.context_store import append_event
-from azctx.store.schedule import snapshot_due
 
-#: Operations per write transaction while generating.
-BATCH = 5000
-#: A scratch context is added or removed every this many operations; the rest are
-#: selects cycling through the 20 subscriptions.
-CHURN_EVERY = 10
-SCRATCH = "scratch"
-#: Operation i happens i seconds after this moment (1M operations span 12 days).
-HISTORY_START = datetime(2024, 1, 1, tzinfo=UTC)
-#: Selects cycle through the subscriptions while the scratch context comes and goes.
-PERIOD = 20
+#: The service principal of the ``run`` figures: its application id and (fake) secret.
+SP_NAME = "bench-sp"
+SP_APP_ID = "11111111-0000-4000-8000-0000000000a1"
+SP_SECRET = "bench-secret-not-a-real-one"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Log sizes and operation counts of the figures (``--quick``: smaller logs)."""
+
+    latency: tuple[int, ...] = (100, 10_000)
+    replay: int = 100_000
+    growth_small: int = 100
+    growth_big: int = 100_000
+    memory: int = 1_000_000
+    append_block: int = 20
+    writer_ops: int = 25
+
+
+QUICK = Sizes(replay=20_000, growth_big=20_000, memory=200_000, writer_ops=15)
 
 
 @dataclass(frozen=True)
 class BenchStore:
-    """A store file and the environment that points every azctx variable at it."""
+    """A store and the environment that points every azctx variable at it: ``path`` is
+    its SQLite file, ``target`` what ``AZCTX_STORE`` names (that file, or a database URL
+    whose store has no file)."""
 
     path: Path
     env: dict[str, str]
@@ -48,115 +49,64 @@ class BenchStore:
     def environ(self) -> dict[str, str]:
         return self.env
 
+    @property
+    def target(self) -> str:
+        return self.env["AZCTX_STORE"]
+
 
 def context_names() -> list[str]:
     return [sub.name for sub in subscriptions()]
 
 
-def make_env(root: Path, key: str | None = None) -> dict[str, str]:
-    """A copy of os.environ whose azctx variables all point inside ``root``."""
+def make_env(root: Path, key: str | None = None, store: str | None = None) -> dict[str, str]:
+    """A copy of os.environ whose azctx variables all point inside ``root`` (the store
+    at ``store`` when given, e.g. a database URL)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
     env.update(
         {
             "AZCTX_DATA_DIR": str(root / "data"),
             "AZCTX_CONFIG_DIR": str(root / "config"),
-            "AZCTX_STORE": str(root / "store.db"),
+            "AZCTX_STORE": store or str(root / "store.db"),
             "AZCTX_KEY": key or base64.b64encode(secrets.token_bytes(32)).decode(),
         }
     )
     return env
 
 
-def new_store(root: Path) -> BenchStore:
+def new_store(root: Path, store: str | None = None) -> BenchStore:
     root.mkdir(parents=True, exist_ok=True)
-    env = make_env(root)
-    return BenchStore(Path(env["AZCTX_STORE"]), env)
+    env = make_env(root, store=store)
+    return BenchStore(root / "store.db", env)
 
 
-def _decide(state: State, caller: Caller, index: int) -> Event:
-    """Operation ``index`` (0-based) of the synthetic history."""
+def populate(store: BenchStore, *, selects: int = 0, service_principal: bool = False) -> None:
+    """Through ``ContextStore``'s public methods: one context per subscription (the
+    first one the default), ``selects`` selects cycling through them, and with
+    ``service_principal`` a service principal with a secret, made the default."""
+    from azctx.store.context_store import ContextStore
+
     subs = subscriptions()
-    if index < len(subs):
-        sub = subs[index]
-        request = d.AddRequest(
-            account=ACCOUNT,
-            tenant=TENANT,
-            subscription=sub.id,
-            subscription_name=sub.name,
-            name=sub.name,
-        )
-        return d.decide_add(state, caller, request).event
-    if index % CHURN_EVERY == 0:
-        if SCRATCH in state.user.contexts:
-            return d.decide_remove(state, caller, SCRATCH, force=True).event
-        request = d.AddRequest(
-            account=ACCOUNT, tenant=TENANT, subscription=subs[0].id, name=SCRATCH, select=False
-        )
-        return d.decide_add(state, caller, request).event
-    return d.decide_select(state, caller, subs[index % len(subs)].name).event
-
-
-def _time(index: int) -> datetime:
-    return HISTORY_START + timedelta(seconds=index)
-
-
-@dataclass(frozen=True)
-class _Cycle:
-    """After the first adds the history repeats every ``PERIOD`` operations: the same
-    events (but for their time) leading to the same state (but for its seq). Deciding
-    one period and re-stamping it is what makes a million operations affordable."""
-
-    prefix: list[tuple[Event, State]]
-    period: list[tuple[Event, State]]
-
-    def event(self, index: int) -> Event:
-        """Operation ``index`` (0-based: it is logged as seq ``index + 1``)."""
-        if index < len(self.prefix):
-            return self.prefix[index][0]
-        return self.period[index % PERIOD][0].model_copy(update={"time": _time(index)})
-
-    def state(self, index: int) -> State:
-        """The state after operation ``index``."""
-        if index < len(self.prefix):
-            return self.prefix[index][1]
-        return self.period[index % PERIOD][1].model_copy(update={"seq": index + 1})
-
-
-def _cycle() -> _Cycle:
-    actor = Actor(user="bench", host="bench-host", pid=os.getpid())
-    state = State.empty()
-    decided: list[tuple[Event, State]] = []
-    warm = len(subscriptions()) + 2 * PERIOD
-    for index in range(warm + PERIOD):
-        event = _decide(state, Caller(actor=actor, time=_time(index)), index)
-        state = evolve(state, index + 1, event)
-        decided.append((event, state))
-    # The claim the shortcut rests on: the last period repeats the one before it.
-    for index in range(warm, warm + PERIOD):
-        now, before = decided[index], decided[index - PERIOD]
-        if now[0].model_copy(update={"time": before[0].time}) != before[0]:
-            raise AssertionError(f"synthetic history is not periodic at {index}")
-        if now[1].model_copy(update={"seq": before[1].seq}) != before[1]:
-            raise AssertionError(f"synthetic state is not periodic at {index}")
-    period = [decided[i] for i in sorted(range(warm, warm + PERIOD), key=lambda i: i % PERIOD)]
-    return _Cycle(decided[:warm], period)
-
-
-def grow(store: BenchStore, total: int, *, snapshots: bool = True) -> int:
-    """Append operations until the log holds ``total``; returns the head seq.
-
-    Continues an existing synthetic log, so a 100k log can be extended to 1M."""
-    cycle = _cycle()
-    with open_log(store.path, environ=store.env) as log:
-        seq, _ = log.head()
-        last_snapshot = seq
-        while seq < total:
-            with log.write():
-                for _ in range(min(BATCH, total - seq)):
-                    event = cycle.event(seq)
-                    before, seq = seq, append_event(log, event).seq
-                    if snapshots and snapshot_due(before, seq, last_snapshot):
-                        payload = cycle.state(seq - 1).model_dump_json().encode()
-                        log.save_snapshot(seq, PROJECTION_VERSION, payload)
-                        last_snapshot = seq
-        return seq
+    with ContextStore(store.target, environ=store.env) as contexts:
+        for sub in subs:
+            contexts.add(
+                account=ACCOUNT,
+                tenant=TENANT,
+                subscription=sub.id,
+                subscription_name=sub.name,
+                name=sub.name,
+                select=False,
+            )
+        for index in range(selects):
+            contexts.select(subs[index % len(subs)].name)
+        if service_principal:
+            contexts.add(
+                account=SP_APP_ID,
+                tenant=TENANT,
+                subscription=subs[0].id,
+                subscription_name=subs[0].name,
+                name=SP_NAME,
+                account_type="service-principal",
+                secret=SP_SECRET,
+            )
+        if contexts.current() is None:
+            contexts.select(subs[0].name)

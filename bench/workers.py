@@ -1,8 +1,10 @@
 """Child processes of the benchmark (run as ``python bench/workers.py KIND ...``).
 
-``writer STORE COUNT NAME...``: open the store, print ``ready``, wait for a line on
-stdin (so every writer of a round starts together, imports done), then make COUNT
-selects through ``ContextStore``, cycling through the names; print the end time.
+``writer STORE COUNT NAME...``: open the store, print ``ready``, then for every line
+read on stdin (so every writer of a round starts together, imports done) make COUNT
+selects through ``ContextStore``, cycling through the names, and print when it
+started and ended them;
+exit at the end of stdin (one process serves every round of a figure).
 
 ``raw-writer DATABASE COUNT``: the same, but each operation is a raw ``sqlite3``
 single-row INSERT (WAL, ``synchronous=FULL``) taken in turn through azctx's write queue:
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -28,24 +31,34 @@ def writer(store: str, count: int, names: list[str]) -> None:
     with ContextStore(store) as contexts:
         contexts.current()  # the store is open and every import is done
         print("ready", flush=True)
-        sys.stdin.readline()
-        for index in range(count):
-            contexts.select(names[(index + os.getpid()) % len(names)])
-    print(json.dumps({"end": time.time()}))
+        turn = os.getpid()
+        for _go in sys.stdin:
+            start = time.time()
+            for _ in range(count):
+                contexts.select(names[turn % len(names)])
+                turn += 1
+            print(json.dumps({"start": start, "end": time.time()}), flush=True)
 
 
 def raw_writer(database: str, count: int) -> None:
-    import sqlite3
-
-    from azctx.store.write_queue import turn
+    import internals  # noqa: F401  (its imports done before ``ready``, as the writer's are)
 
     conn = sqlite3.connect(database, isolation_level=None, timeout=30)
     conn.execute("PRAGMA synchronous = FULL")
     path = Path(database)
     print("ready", flush=True)
-    sys.stdin.readline()
+    for _go in sys.stdin:
+        start = time.time()
+        _raw_round(conn, path, count)
+        print(json.dumps({"start": start, "end": time.time()}), flush=True)
+    conn.close()
+
+
+def _raw_round(conn: sqlite3.Connection, path: Path, count: int) -> None:
+    from internals import write_turn
+
     for _ in range(count):
-        with turn(path, 30):
+        with write_turn(path):
             conn.execute("BEGIN IMMEDIATE")
             # Like an append: read the head, then write the row after it.
             (head,) = conn.execute("SELECT coalesce(max(seq), 0) FROM log").fetchone()
@@ -56,8 +69,6 @@ def raw_writer(database: str, count: int) -> None:
                  bytes(32), bytes(32)),
             )  # fmt: skip
             conn.execute("COMMIT")
-    conn.close()
-    print(json.dumps({"end": time.time()}))
 
 
 def _rss_mb() -> float:
@@ -68,17 +79,14 @@ def _rss_mb() -> float:
 
 
 def replay_rss(store: str) -> None:
-    from azctx.events import decode
-    from azctx.projections.state import State, replay
-    from azctx.store import open_log
+    import internals  # every import of the replay done before the baseline
 
-    with open_log(store) as log:
-        before = _rss_mb()
-        started = time.perf_counter()
-        state = replay(State.empty(), ((e.seq, decode(e.payload)) for e in log.entries()))
-        elapsed = time.perf_counter() - started
+    before = _rss_mb()
+    started = time.perf_counter()
+    ops = internals.full_replay(store)
+    elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(json.dumps({"before_mb": before, "peak_mb": peak, "ops": state.seq, "s": elapsed}))
+    print(json.dumps({"before_mb": before, "peak_mb": peak, "ops": ops, "s": elapsed}))
 
 
 def main(argv: list[str]) -> None:
