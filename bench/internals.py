@@ -31,10 +31,11 @@ from typing import TYPE_CHECKING
 from azcli import ACCOUNT, TENANT, subscriptions
 from azctx.events import Actor, Event, decode
 from azctx.projections import decide as d
-from azctx.projections.state import PROJECTION_VERSION, State, evolve, replay
+from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller
 from azctx.store import open_log
 from azctx.store.context_store import append_event
+from azctx.store.loader import save_snapshot
 from azctx.store.schedule import snapshot_due
 
 if TYPE_CHECKING:
@@ -92,13 +93,13 @@ class _Cycle:
         """Operation ``index`` (0-based: it is logged as seq ``index + 1``)."""
         if index < len(self.prefix):
             return self.prefix[index][0]
-        return self.period[index % PERIOD][0].model_copy(update={"time": _time(index)})
+        return self.period[index % PERIOD][0]._replace(time=_time(index))
 
     def state(self, index: int) -> State:
         """The state after operation ``index``."""
         if index < len(self.prefix):
             return self.prefix[index][1]
-        return self.period[index % PERIOD][1].model_copy(update={"seq": index + 1})
+        return self.period[index % PERIOD][1]._replace(seq=index + 1)
 
 
 def _cycle() -> _Cycle:
@@ -113,9 +114,9 @@ def _cycle() -> _Cycle:
     # The claim the shortcut rests on: the last period repeats the one before it.
     for index in range(warm, warm + PERIOD):
         now, before = decided[index], decided[index - PERIOD]
-        if now[0].model_copy(update={"time": before[0].time}) != before[0]:
+        if now[0]._replace(time=before[0].time) != before[0]:
             raise AssertionError(f"synthetic history is not periodic at {index}")
-        if now[1].model_copy(update={"seq": before[1].seq}) != before[1]:
+        if now[1]._replace(seq=before[1].seq) != before[1]:
             raise AssertionError(f"synthetic state is not periodic at {index}")
     period = [decided[i] for i in sorted(range(warm, warm + PERIOD), key=lambda i: i % PERIOD)]
     return _Cycle(decided[:warm], period)
@@ -135,8 +136,7 @@ def grow(store: BenchStore, total: int, *, snapshots: bool = True) -> int:
                     event = cycle.event(seq)
                     before, seq = seq, append_event(log, event).seq
                     if snapshots and snapshot_due(before, seq, last_snapshot):
-                        payload = cycle.state(seq - 1).model_dump_json().encode()
-                        log.save_snapshot(seq, PROJECTION_VERSION, payload)
+                        save_snapshot(log, seq, cycle.state(seq - 1))
                         last_snapshot = seq
         return seq
 
