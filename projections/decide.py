@@ -16,14 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import NamedTuple
 
 from azctx.events import (
-    ACCOUNT_TYPES,
-    BUILTIN_ENVIRONMENT_NAMES,
-    DEFAULT_ENVIRONMENT,
     USER,
-    Added,
     AutosaveSet,
     BadInput,
     Change,
@@ -34,15 +29,12 @@ from azctx.events import (
     Disconnected,
     EndReason,
     Environment,
-    Event,
     Imported,
     ImportSource,
     KeyRotated,
-    Op,
     Refused,
     Removed,
     Renamed,
-    ScopeName,
     Selected,
     SessionEnded,
     SessionStarted,
@@ -50,204 +42,68 @@ from azctx.events import (
     autosave_change,
     check_name,
     check_optional_text,
-    check_secret,
     check_text,
     context_change,
     credential_change,
     default_change,
-    default_name,
     environment_change,
     hidden_change,
     is_session_scope,
     name_key,
 )
 
+from .add import (
+    AddRequest,
+    account_key_id,
+    check_credential,
+    check_request,
+    checked_context,
+    decide_add,
+    new_context,
+)
 from .scopes import (
     LIST_HINT,
     START_HINT,
+    Decision,
     check_scope,
+    event,
+    find,
     live_session,
+    notes,
+    pick_earlier,
     resolve_scope,
     scope_names,
+    select_change,
     settle_default,
     where,
 )
-from .state import ScopeState, State
-from .view import Caller, seen, select_notes, view
+from .state import State
+from .view import Caller, seen, view
 
-
-class Decision(NamedTuple):
-    event: Event
-    notes: tuple[str, ...] = ()
-
-
-class AddRequest(NamedTuple):
-    """What ``add`` asks for; ``name`` None means ``[ACCOUNT; SUBSCRIPTION]``."""
-
-    account: str
-    tenant: str
-    subscription: str | None = None
-    account_type: str = "user"
-    subscription_name: str | None = None
-    environment: str | None = None
-    name: str | None = None
-    scope: str | None = None
-    select: bool = True
-    force: bool = False
-
-
-def event(caller: Caller, target: str, op: Op, changes: Iterable[Change] = ()) -> Event:
-    """The event of ``op`` by ``caller`` in scope ``target``, with the changes that
-    change something (undo checks every listed cell)."""
-    real = tuple(c for c in changes if c.before != c.after)
-    scope: ScopeName = "user" if target == USER else "process"
-    return Event(caller.time, caller.actor, scope, caller.session, op, real)
-
-
-def _find(state: State, caller: Caller, target: str, name: str) -> Context:
-    found = scope_names(state, caller, target).get(name_key(name))
-    if found is None:
-        # Say "in the user scope" when the caller does see that name, in its session.
-        shown = target == USER and seen(state, caller, name) is not None
-        in_user = " in the user scope" if shown else ""
-        raise Refused(f"no context named '{name}'{in_user}", hint=LIST_HINT)
-    return found
-
-
-def _select_change(own: ScopeState, target: str, name: str) -> list[Change]:
-    return [default_change(target, own.default, name)]
-
-
-def _notes(state: State, caller: Caller, target: str, name: str) -> tuple[str, ...]:
-    """SPEC §2: a user-scope select that the session's own default shadows says so."""
-    return select_notes(state, caller, name) if target == USER else ()
-
-
-# --- add ------------------------------------------------------------------------------
-
-
-def _environment(state: State, target: str, wanted: str | None) -> str:
-    """The canonical name of a built-in cloud, or a custom one an import brought in."""
-    if wanted is None:
-        return DEFAULT_ENVIRONMENT
-    key = name_key(wanted)
-    if key in BUILTIN_ENVIRONMENT_NAMES:
-        return BUILTIN_ENVIRONMENT_NAMES[key]
-    for scope in (state.scope(target), state.user):
-        if key in scope.environments:
-            return scope.environments[key].name
-    raise BadInput(
-        f"unknown environment {wanted!r}",
-        hint="use AzureCloud, AzureChinaCloud or AzureUSGovernment; other clouds come "
-        "from an imported file",
-    )
-
-
-def checked_context(ctx: Context) -> Context:
-    """``ctx`` when every value in it obeys the input rules (SPEC §1), else BadInput:
-    the one check of a context, whether it comes from ``add`` or from a file."""
-    check_name(ctx.name)
-    check_text("the account", ctx.account)
-    check_text("the tenant", ctx.tenant)
-    check_optional_text("the subscription", ctx.subscription)
-    check_optional_text("the subscription name", ctx.subscription_name)
-    check_text("the environment", ctx.environment)
-    if ctx.account_type not in ACCOUNT_TYPES:
-        raise BadInput(
-            f"unknown account type {ctx.account_type!r}",
-            hint="use user, service-principal or managed-identity",
-        )
-    return ctx
-
-
-def new_context(state: State, target: str, request: AddRequest) -> Context:
-    """The context an add request describes (name defaulted, cloud normalized)."""
-    name = request.name
-    if name is None:
-        name = default_name(request.account, request.subscription)
-    check_optional_text("the environment", request.environment)
-    ctx = Context(
-        name,
-        request.account,
-        request.account_type,  # type: ignore[arg-type]  # checked just below
-        request.tenant,
-        request.subscription,
-        request.subscription_name,
-        DEFAULT_ENVIRONMENT,
-    )
-    checked_context(ctx)
-    return ctx._replace(environment=_environment(state, target, request.environment))
-
-
-def check_credential(account_type: str, credential: bool) -> None:
-    """SPEC §1: a credential (a secret or a certificate) belongs only to a service
-    principal."""
-    if credential and account_type != "service-principal":
-        raise BadInput(
-            f"a {account_type} account takes no secret or certificate: only a service "
-            "principal has one",
-            hint="drop --secret-stdin/--secret-env/--certificate, or use "
-            "--account-type service-principal",
-        )
-
-
-def check_request(request: AddRequest, secret: str | None, certificate: str | None) -> None:
-    """Everything about an add request that needs no state, so that bad input is
-    reported before the store is opened or a question asked (``decide_add`` checks it
-    all again on the way)."""
-    if request.name is not None:
-        check_name(request.name)
-    for label, value in (("the account", request.account), ("the tenant", request.tenant)):
-        check_text(label, value)
-    check_optional_text("the subscription", request.subscription)
-    check_optional_text("the subscription name", request.subscription_name)
-    check_optional_text("the environment", request.environment)
-    if request.account_type not in ACCOUNT_TYPES:
-        raise BadInput(
-            f"unknown account type {request.account_type!r}",
-            hint="use user, service-principal or managed-identity",
-        )
-    check_credential(request.account_type, secret is not None or certificate is not None)
-    if secret is not None:
-        check_secret(secret)
-    check_optional_text("the certificate path", certificate)
-
-
-def decide_add(
-    state: State, caller: Caller, request: AddRequest, *, credential: Credential | None = None
-) -> Decision:
-    name = request.name
-    if name is None:
-        name = default_name(request.account, request.subscription)
-    check_name(name)
-    target = resolve_scope(state, caller, request.scope, name)
-    ctx = new_context(state, target, request)
-    check_credential(ctx.account_type, credential is not None)
-    key = name_key(ctx.name)
-    taken = scope_names(state, caller, target).get(key)
-    if taken is not None and not request.force:
-        raise Refused(f"a context named '{taken.name}' already exists", hint="--force replaces it")
-    own = state.scope(target)
-    changes = [context_change(target, key, own.contexts.get(key), ctx)]
-    if credential is not None:
-        account = account_key(ctx.account)
-        changes.append(credential_change(target, account, own.credentials.get(account), credential))
-    notes: tuple[str, ...] = ()
-    if request.select:
-        changes += _select_change(own, target, ctx.name)
-        notes = _notes(state, caller, target, ctx.name)
-    op = Added(ctx, replaced=taken is not None, selected=request.select)
-    return Decision(event(caller, target, op, changes), notes)
-
-
-def account_key_id(state: State, scope_key: str, account: str) -> str | None:
-    """The data key id of the account's live credential in that scope, if any (so the
-    store seals a new secret under the same key)."""
-    cred = state.scope(scope_key).credentials.get(account_key(account))
-    if cred is None or cred.key_id in state.shredded:
-        return None
-    return cred.key_id
-
+__all__ = [
+    "LIST_HINT",
+    "START_HINT",
+    "AddRequest",
+    "Decision",
+    "account_key_id",
+    "check_credential",
+    "check_request",
+    "checked_context",
+    "decide_add",
+    "decide_autosave",
+    "decide_clear",
+    "decide_disconnect",
+    "decide_import",
+    "decide_key_rotate",
+    "decide_remove",
+    "decide_rename",
+    "decide_select",
+    "decide_select_previous",
+    "decide_session_end",
+    "decide_session_start",
+    "event",
+    "new_context",
+]
 
 # --- select ---------------------------------------------------------------------------
 
@@ -255,19 +111,17 @@ def account_key_id(state: State, scope_key: str, account: str) -> str | None:
 def decide_select(state: State, caller: Caller, name: str, scope: str | None = None) -> Decision:
     check_name(name)
     target = resolve_scope(state, caller, scope, name)
-    ctx = _find(state, caller, target, name)
+    ctx = find(state, caller, target, name)
     own = state.scope(target)
-    changes = _select_change(own, target, ctx.name)
+    changes = select_change(own, target, ctx.name)
     return Decision(
         event(caller, target, Selected(ctx.name), changes),
-        _notes(state, caller, target, ctx.name),
+        notes(state, caller, target, ctx.name),
     )
 
 
 def decide_select_previous(state: State, caller: Caller, scope: str | None = None) -> Decision:
     """``select -``: the most recent different earlier default that still exists."""
-    from .scopes import pick_earlier
-
     target = resolve_scope(state, caller, scope)
     own = state.scope(target)
     current = None if own.default is None else name_key(own.default)
@@ -277,10 +131,10 @@ def decide_select_previous(state: State, caller: Caller, scope: str | None = Non
             f"there is no earlier default to go back to in {where(target)}",
             hint="azctx select NAME",
         )
-    changes = _select_change(own, target, name)
+    changes = select_change(own, target, name)
     return Decision(
         event(caller, target, Selected(name, previous=True), changes),
-        _notes(state, caller, target, name),
+        notes(state, caller, target, name),
     )
 
 
@@ -298,10 +152,14 @@ def _renamed_changes(
         # Only the case changes: same cell, new spelling.
         return [context_change(target, old_key, ctx, renamed)], None
     taken = scope_names(state, caller, target).get(new_key)
-    if taken is not None and not force:
+    # The caller may see NEW where the rename does not go (a session's own context of
+    # that name shadows the user-scope one this renames): that asks first too.
+    visible = seen(state, caller, new)
+    shown = taken or (None if visible is None else visible[0])
+    if shown is not None and not force:
         raise ConfirmationNeeded(
-            f"a context named '{taken.name}' already exists",
-            f"Replace the existing context '{taken.name}'?",
+            f"a context named '{shown.name}' already exists",
+            f"Replace the existing context '{shown.name}'?",
             hint="--force replaces it",
         )
     changes = [
@@ -333,7 +191,7 @@ def decide_rename(
         raise Refused(f"no context named '{old}' in {where(target)}", hint=LIST_HINT)
     changes, taken = _renamed_changes(state, caller, target, ctx, new, force)
     if own.default is not None and name_key(own.default) in (name_key(old), name_key(new)):
-        changes += _select_change(own, target, new)  # the default follows the context
+        changes += select_change(own, target, new)  # the default follows the context
     op = Renamed(ctx.name, new, replaced=taken is not None)
     return Decision(event(caller, target, op, changes))
 
@@ -362,10 +220,12 @@ def decide_remove(
 ) -> Decision:
     check_name(name)
     target = resolve_scope(state, caller, scope, name)
-    ctx = _find(state, caller, target, name)
+    ctx = find(state, caller, target, name)
     key = name_key(name)
     own = state.scope(target)
-    if own.default is not None and name_key(own.default) == key and not force:
+    # The default of the scope it goes from, or the one the caller sees (a session's).
+    defaults = {name_key(d) for d in (own.default, view(state, caller).default) if d}
+    if key in defaults and not force:
         raise ConfirmationNeeded(
             f"'{ctx.name}' is the default context",
             f"Remove the default context '{ctx.name}'?",
@@ -505,7 +365,7 @@ def decide_import(
     chosen = None
     if default is not None:
         chosen = imported[name_key(default)].name
-        changes += _select_change(own, target, chosen)
+        changes += select_change(own, target, chosen)
     op = Imported(source, file, tuple(c.name for c in imported.values()), chosen)
     return Decision(event(caller, target, op, changes))
 

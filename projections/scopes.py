@@ -1,16 +1,42 @@
-"""Where a change goes (SPEC §2), what exists there, and the default's fallback."""
+"""What every decision shares: the shape of a decision and of its event, where a change
+goes (SPEC §2), what exists there, and the default's fallback."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
-from azctx.events import USER, BadInput, Change, Context, Refused, default_change, name_key
+from azctx.events import (
+    USER,
+    BadInput,
+    Change,
+    Context,
+    Event,
+    Op,
+    Refused,
+    ScopeName,
+    default_change,
+    name_key,
+)
 
-from .state import State, apply_changes
-from .view import Caller, autosave, seen, session_status, view
+from .state import ScopeState, State, apply_changes
+from .view import Caller, autosave, seen, select_notes, session_status, view
 
 START_HINT = 'eval "$(azctx session start)"'
 LIST_HINT = "see 'azctx list'"
+
+
+class Decision(NamedTuple):
+    event: Event
+    notes: tuple[str, ...] = ()
+
+
+def event(caller: Caller, target: str, op: Op, changes: Iterable[Change] = ()) -> Event:
+    """The event of ``op`` by ``caller`` in scope ``target``, with the changes that
+    change something (undo checks every listed cell)."""
+    real = tuple(c for c in changes if c.before != c.after)
+    scope: ScopeName = "user" if target == USER else "process"
+    return Event(caller.time, caller.actor, scope, caller.session, op, real)
 
 
 def check_scope(scope: str | None) -> None:
@@ -94,3 +120,23 @@ def settle_default(
         return list(changes)
     kept = [c for c in changes if not (c.type == "default" and c.scope == target)]
     return [*kept, default_change(target, own.default, fallback)]
+
+
+def find(state: State, caller: Caller, target: str, name: str) -> Context:
+    """The context named ``name`` that a change aimed at ``target`` acts on."""
+    found = scope_names(state, caller, target).get(name_key(name))
+    if found is None:
+        # Say "in the user scope" when the caller does see that name, in its session.
+        shown = target == USER and seen(state, caller, name) is not None
+        in_user = " in the user scope" if shown else ""
+        raise Refused(f"no context named '{name}'{in_user}", hint=LIST_HINT)
+    return found
+
+
+def select_change(own: ScopeState, target: str, name: str) -> list[Change]:
+    return [default_change(target, own.default, name)]
+
+
+def notes(state: State, caller: Caller, target: str, name: str) -> tuple[str, ...]:
+    """SPEC §2: a user-scope select that the session's own default shadows says so."""
+    return select_notes(state, caller, name) if target == USER else ()

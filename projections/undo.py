@@ -18,8 +18,7 @@ from azctx.events import (
     is_session_scope,
 )
 
-from .decide import Decision, event
-from .scopes import live_session, settle_default
+from .scopes import Decision, event, live_session, settle_default
 from .state import State
 from .view import Caller
 

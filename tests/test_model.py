@@ -371,7 +371,10 @@ class ModelOps:
         if fold(name) not in self.m.names(c, t):
             raise MRefused("unknown")
         sc0 = self.m.scope(t)
-        if sc0.default is not None and fold(sc0.default) == fold(name) and not force:
+        # The target scope's default, or the default the caller sees, asks first.
+        shown = self.m.view(c)[1]
+        defaults = {fold(x) for x in (sc0.default, shown) if x}
+        if fold(name) in defaults and not force:
             raise MRefused("default")
 
         def apply(m: Model, op: MOp) -> None:
