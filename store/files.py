@@ -131,7 +131,9 @@ def _write_temporary(path: str, data: bytes, *, private: bool) -> str:
     """A new file beside ``path`` holding ``data``, flushed to disk; its name."""
     folder, name = os.path.split(os.path.abspath(path))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.azctx-tmp")
+    # shortened so that a target name near the file system's limit still fits
+    short = os.fsdecode(os.fsencode(name)[:200])
+    temporary = os.path.join(folder, f".{short}.{secrets.token_hex(6)}.azctx-tmp")
     try:
         fd = os.open(temporary, flags, 0o600 if private else 0o644)
     except OSError as exc:

@@ -389,3 +389,12 @@ def test_import_through_a_symlink_to_a_regular_file(azctx: Azctx, tmp_path: Path
     result = azctx("import", str(tmp_path / "link.json"))
     assert result.exit_code == 0, result.stderr
     assert "imported 1 context(s)" in result.stdout
+
+
+def test_a_target_name_near_the_length_limit(azctx: Azctx, tmp_path: Path) -> None:
+    """The temporary file's longer name still fits beside a 250-byte target name."""
+    target = tmp_path / ("\u00e9" * 120 + "x.json")  # 246 bytes in UTF-8
+    result = azctx("export", str(target), "--include-secrets")
+    assert result.exit_code == 0, result.stderr
+    assert "sp" in json.loads(target.read_text(encoding="utf-8"))["Contexts"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", target.name]
