@@ -9,17 +9,18 @@ from collections.abc import Mapping, Sequence
 from types import FrameType
 
 from azctx.events import BadInput
-from azctx.projections.interop import RUN_VARIABLES
+from azctx.projections.interop import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
 
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
-#: azure-identity variables that name or prove an identity but that no context sets.
+#: Variables that name or prove an identity (or pick a cloud or a way to sign in) but
+#: that no context sets: the list, and where it comes from, is in projections/interop.py.
 #: A caller's stale values would pair with this context's tenant and client id (with
 #: AZURE_USERNAME + AZURE_PASSWORD, EnvironmentCredential signs in with someone's
 #: password as this context's client; a federated token file is another identity's).
-STALE_IDENTITY_VARIABLES = ("AZURE_USERNAME", "AZURE_PASSWORD", "AZURE_FEDERATED_TOKEN_FILE")
+STALE_IDENTITY_VARIABLES = FOREIGN_IDENTITY_VARIABLES
 
 
 def child_environment(variables: Mapping[str, str]) -> dict[str, str]:

@@ -26,6 +26,9 @@ from .interop_model import (
 )
 
 __all__ = [
+    "ARM_ENVIRONMENTS",
+    "FOREIGN_IDENTITY_VARIABLES",
+    "HOST_IDENTITY_VARIABLES",
     "MAX_IMPORT_BYTES",
     "RUN_VARIABLES",
     "ExportSecret",
@@ -34,13 +37,14 @@ __all__ = [
     "ImportedSecret",
     "SecretKind",
     "authority_host",
+    "authority_url",
     "environment_variables",
     "export_az_powershell",
     "parse_az_cli",
     "parse_az_powershell",
 ]
 
-#: Every variable ``environment_variables`` may set. ``run`` should drop these from the
+#: Every variable ``environment_variables`` may set. ``run`` drops these from the
 #: inherited environment first, so a stale secret of another identity never leaks into
 #: the child next to this context's values.
 RUN_VARIABLES = (
@@ -52,7 +56,74 @@ RUN_VARIABLES = (
     "AZURE_CLIENT_CERTIFICATE_PASSWORD",
     "AZURE_AUTHORITY_HOST",
     "AZCTX_CONTEXT",
+    "ARM_TENANT_ID",
+    "ARM_SUBSCRIPTION_ID",
+    "ARM_ENVIRONMENT",
+    "ARM_CLIENT_ID",
+    "ARM_CLIENT_SECRET",
+    "ARM_CLIENT_CERTIFICATE_PATH",
+    "ARM_CLIENT_CERTIFICATE_PASSWORD",
+    "ARM_USE_MSI",
 )
+
+#: Variables that some Azure tool reads to pick or prove an identity, a cloud or a way
+#: to sign in, and that no context sets: ``run`` drops them too, so a caller's stale
+#: value never pairs with this context's tenant and client id.
+#: The ``AZURE_*`` names are azure-identity's own, from the installed package's
+#: ``azure/identity/_constants.py`` (class ``EnvironmentVariables``, azure-identity
+#: 1.27), less those in RUN_VARIABLES and in HOST_IDENTITY_VARIABLES; a test compares
+#: them with the installed class. The ``ARM_*`` names are the azurerm/azapi providers'
+#: other sign-in settings (OIDC and workload identity, file-based ids and secrets, a
+#: base64 certificate, the CLI switch, auxiliary tenants, a metadata host naming
+#: another cloud).
+FOREIGN_IDENTITY_VARIABLES = (
+    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN",
+    "AZURE_USERNAME",
+    "AZURE_PASSWORD",
+    "AZURE_IDENTITY_DISABLE_MULTITENANTAUTH",
+    "AZURE_REGIONAL_AUTHORITY_NAME",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_KUBERNETES_SNI_NAME",
+    "AZURE_KUBERNETES_TOKEN_PROXY",
+    "AZURE_KUBERNETES_CA_FILE",
+    "AZURE_KUBERNETES_CA_DATA",
+    "AZURE_TOKEN_CREDENTIALS",
+    "ARM_CLIENT_CERTIFICATE",
+    "ARM_CLIENT_ID_FILE_PATH",
+    "ARM_CLIENT_SECRET_FILE_PATH",
+    "ARM_USE_OIDC",
+    "ARM_OIDC_TOKEN",
+    "ARM_OIDC_TOKEN_FILE_PATH",
+    "ARM_OIDC_REQUEST_TOKEN",
+    "ARM_OIDC_REQUEST_URL",
+    "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID",
+    "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID",
+    "ARM_USE_AKS_WORKLOAD_IDENTITY",
+    "ARM_USE_CLI",
+    "ARM_AUXILIARY_TENANT_IDS",
+    "ARM_METADATA_HOSTNAME",
+)
+
+#: azure-identity variables that ``run`` keeps on purpose: they describe the machine's
+#: managed-identity endpoint (App Service, Azure Arc, Cloud Shell, Service Fabric, AKS
+#: pod identity), name no identity, and a managed-identity context cannot work without
+#: them where the platform sets them.
+HOST_IDENTITY_VARIABLES = (
+    "AZURE_POD_IDENTITY_AUTHORITY_HOST",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "IDENTITY_SERVER_THUMBPRINT",
+    "IMDS_ENDPOINT",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+)
+
+#: ``ARM_ENVIRONMENT`` (azurerm, azapi) of each built-in cloud, by its casefolded name.
+ARM_ENVIRONMENTS = {
+    "azurecloud": "public",
+    "azureusgovernment": "usgovernment",
+    "azurechinacloud": "china",
+}
 
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -78,6 +149,15 @@ def authority_host(environment_name: str, environments: Mapping[str, Environment
     return None
 
 
+def authority_url(environment_name: str, environments: Mapping[str, Environment]) -> str | None:
+    """``AZURE_AUTHORITY_HOST`` for an environment: its authority host as an ``https://``
+    URL without a path (``https://login.microsoftonline.com``). .NET's Azure.Identity
+    parses the value as a URI; azure-identity for Python keeps an https URL as it is
+    (``normalize_authority``). None when the authority is unknown."""
+    host = authority_host(environment_name, environments)
+    return None if host is None else f"https://{host}"
+
+
 def environment_variables(
     context: Context,
     *,
@@ -86,15 +166,17 @@ def environment_variables(
     certificate_path: str | None,
     environment: Environment | None,
 ) -> dict[str, str]:
-    """What ``azctx run`` puts into the child's environment for ``context``.
+    """What ``azctx run`` puts into the child's environment for ``context``: the
+    ``AZURE_*`` variables azure-identity reads and the ``ARM_*`` ones of Terraform's and
+    Pulumi's azurerm/azapi providers.
 
     ``secret`` is the client secret, or the certificate's password when
     ``credential_kind`` is ``"certificate"``; ``environment`` is the context's custom
-    environment (None for a built-in cloud). ``AZURE_CLIENT_ID`` is the account of a
-    service principal, and of a managed identity only when that account is a client id
-    (a GUID): ``MSI@50342`` or ``systemAssignedIdentity`` name the system identity, and
-    azure-identity must get no client id for it. A credential is handed on only for a
-    service principal.
+    environment (None for a built-in cloud). The client id is the account of a service
+    principal, and of a managed identity only when it is user-assigned, which azctx
+    recognises by its stored account id being a client id (a GUID): ``MSI@50342``,
+    ``systemAssignedIdentity`` or any other id name the system-assigned identity, which
+    must get no client id. A credential is handed on only for a service principal.
     """
     variables = {"AZCTX_CONTEXT": context.name, "AZURE_TENANT_ID": context.tenant}
     if context.subscription:
@@ -105,10 +187,35 @@ def environment_variables(
     if context.account_type == "service-principal":
         variables.update(_credential_variables(credential_kind, secret, certificate_path))
     known = {environment.name: environment} if environment is not None else {}
-    host = authority_host(context.environment, known)
-    if host is not None:
-        variables["AZURE_AUTHORITY_HOST"] = host
+    authority = authority_url(context.environment, known)
+    if authority is not None:
+        variables["AZURE_AUTHORITY_HOST"] = authority
+    variables.update(arm_variables(context, variables))
     return variables
+
+
+def arm_variables(context: Context, azure: Mapping[str, str]) -> dict[str, str]:
+    """The ``ARM_*`` variables of the azurerm/azapi providers, from the context and its
+    ``AZURE_*`` variables: tenant, subscription, the cloud (built-in clouds only), a
+    service principal's client id and credential, or ``ARM_USE_MSI`` for a managed
+    identity (with its client id when it is user-assigned)."""
+    arm = {"ARM_TENANT_ID": context.tenant}
+    copied = {
+        "AZURE_SUBSCRIPTION_ID": "ARM_SUBSCRIPTION_ID",
+        "AZURE_CLIENT_ID": "ARM_CLIENT_ID",
+        "AZURE_CLIENT_SECRET": "ARM_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PATH": "ARM_CLIENT_CERTIFICATE_PATH",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD": "ARM_CLIENT_CERTIFICATE_PASSWORD",
+    }
+    for source, target in copied.items():
+        if source in azure:
+            arm[target] = azure[source]
+    cloud = ARM_ENVIRONMENTS.get(context.environment.casefold())
+    if cloud is not None:
+        arm["ARM_ENVIRONMENT"] = cloud
+    if context.account_type == "managed-identity":
+        arm["ARM_USE_MSI"] = "true"
+    return arm
 
 
 def _client_id(context: Context) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import os
-import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -42,6 +41,7 @@ from azctx.projections.view import (
 
 from . import caller as callers
 from . import schedule
+from .files import read_import_file, write_export_file
 from .loader import StateCache, decoded, save_snapshot
 from .log import Entry, Log, VerifyReport, open_log
 from .results import KeyStatus, OperationResult, RunEnvironment, SessionInfo, SessionStatus
@@ -666,52 +666,6 @@ def append_event(log: Log, event: Event) -> Entry:
         time=event.time,
         payload=encode(event),
     )
-
-
-def read_import_file(path: str) -> str:
-    """The text of an import file; exit 2 for anything that is not a readable file
-    within the size limit."""
-    from azctx.projections import interop
-
-    source = Path(path)
-    try:
-        info = source.stat()
-    except FileNotFoundError:
-        raise BadInput(f"cannot import {path}: no such file") from None
-    except OSError as exc:
-        raise BadInput(f"cannot import {path}: {exc.strerror or exc}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise BadInput(f"cannot import {path}: not a regular file")
-    if info.st_size > interop.MAX_IMPORT_BYTES:
-        limit = interop.MAX_IMPORT_BYTES // (1024 * 1024)
-        raise BadInput(f"cannot import {path}: larger than the {limit} MiB limit")
-    try:
-        data = source.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot import {path}: {exc.strerror or exc}") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise BadInput(f"cannot import {path}: not UTF-8 text") from None
-
-
-def write_export_file(path: str, text: str, *, private: bool, force: bool) -> None:
-    """Write an export; never over an existing file without ``force``; a file holding
-    secrets is 0600 before the first byte is written."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        fd = os.open(path, flags, 0o600 if private else 0o644)
-    except FileExistsError:
-        raise Refused(f"{path} exists", hint="pass --force to overwrite it") from None
-    except IsADirectoryError:
-        raise BadInput(f"cannot export to {path}: it is a directory") from None
-    except OSError as exc:
-        raise BadInput(f"cannot export to {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        if private:
-            os.fchmod(out.fileno(), 0o600)
-        out.truncate(0)
-        out.write(text)
 
 
 __all__ = [

@@ -239,7 +239,8 @@ def test_custom_environment_is_kept_and_exported_again(
     # run hands the custom cloud's authority host to azure-identity
     with fresh.library() as store:
         variables = store.environment_for("Default").variables
-    assert variables["AZURE_AUTHORITY_HOST"] == "contoso.com"
+    assert variables["AZURE_AUTHORITY_HOST"] == "https://contoso.com"
+    assert "ARM_ENVIRONMENT" not in variables  # a custom cloud has no azurerm name
 
 
 @needs_samples

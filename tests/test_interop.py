@@ -11,12 +11,9 @@ import pytest
 from azctx.events import BadInput, Context, Environment, account_key
 from azctx.projections.interop import (
     MAX_IMPORT_BYTES,
-    RUN_VARIABLES,
     ExportSecret,
     ImportedSecret,
     ImportPlan,
-    authority_host,
-    environment_variables,
     export_az_powershell,
     parse_az_cli,
     parse_az_powershell,
@@ -822,108 +819,3 @@ def _default_after_reimport(contexts: list[Context], default: str | None) -> str
     if named:
         return named[0]
     return contexts[0].name if len(contexts) == 1 else None
-
-
-# ---------------------------------------------------------------- run's environment
-
-
-def test_variables_for_a_service_principal_with_a_secret() -> None:
-    context = Context(
-        name="ci", account="app-id", account_type="service-principal", tenant="t", subscription="s"
-    )
-    variables = environment_variables(
-        context,
-        secret="pw",
-        credential_kind="client-secret",
-        certificate_path=None,
-        environment=None,
-    )
-    assert variables == {
-        "AZCTX_CONTEXT": "ci",
-        "AZURE_TENANT_ID": "t",
-        "AZURE_SUBSCRIPTION_ID": "s",
-        "AZURE_CLIENT_ID": "app-id",
-        "AZURE_CLIENT_SECRET": "pw",
-        "AZURE_AUTHORITY_HOST": "login.microsoftonline.com",
-    }
-    assert set(variables) <= set(RUN_VARIABLES)
-
-
-def test_variables_for_a_certificate() -> None:
-    context = Context(name="c", account="app", account_type="service-principal", tenant="t")
-    variables = environment_variables(
-        context,
-        secret="pfx-pass",
-        credential_kind="certificate",
-        certificate_path="/keys/sp.pem",
-        environment=None,
-    )
-    assert variables["AZURE_CLIENT_CERTIFICATE_PATH"] == "/keys/sp.pem"
-    assert variables["AZURE_CLIENT_CERTIFICATE_PASSWORD"] == "pfx-pass"
-    assert "AZURE_CLIENT_SECRET" not in variables and "AZURE_SUBSCRIPTION_ID" not in variables
-
-
-def test_variables_for_a_user_in_the_china_cloud() -> None:
-    context = Context(
-        name="u",
-        account="me@contoso.cn",
-        account_type="user",
-        tenant="t",
-        subscription="s",
-        environment="AzureChinaCloud",
-    )
-    variables = environment_variables(
-        context, secret=None, credential_kind=None, certificate_path=None, environment=None
-    )
-    assert variables == {
-        "AZCTX_CONTEXT": "u",
-        "AZURE_TENANT_ID": "t",
-        "AZURE_SUBSCRIPTION_ID": "s",
-        "AZURE_AUTHORITY_HOST": "login.chinacloudapi.cn",
-    }
-
-
-def test_variables_for_managed_identities_and_custom_clouds() -> None:
-    guid = "0f3b1c2d-1111-2222-3333-444455556666"
-    user_assigned = Context(name="m", account=guid, account_type="managed-identity", tenant="t")
-    system = Context(name="s", account="MSI@50342", account_type="managed-identity", tenant="t")
-    lab = Environment(name="Lab", authority="https://login.lab.example:8443/")
-    custom = Context(name="x", account="a", account_type="user", tenant="t", environment="lab")
-    run = {"secret": None, "credential_kind": None, "certificate_path": None}
-    assert environment_variables(user_assigned, **run, environment=None)["AZURE_CLIENT_ID"] == guid
-    assert "AZURE_CLIENT_ID" not in environment_variables(system, **run, environment=None)
-    assert environment_variables(custom, **run, environment=lab)["AZURE_AUTHORITY_HOST"] == (
-        "login.lab.example:8443"
-    )
-    assert "AZURE_AUTHORITY_HOST" not in environment_variables(custom, **run, environment=None)
-
-
-def test_authority_host() -> None:
-    environments = {
-        "k": Environment(name="testCloud", authority="http://contoso.com"),
-        "n": Environment(name="bare", authority="login.bare.example/"),
-    }
-    assert authority_host("azureusgovernment", {}) == "login.microsoftonline.us"
-    assert authority_host("AzureCloud", {}) == "login.microsoftonline.com"
-    assert authority_host("TESTCLOUD", environments) == "contoso.com"
-    assert authority_host("bare", environments) == "login.bare.example"
-    assert authority_host("unknown", environments) is None
-
-
-def test_azure_identity_accepts_the_authority_host() -> None:
-    identity = pytest.importorskip("azure.identity")
-    context = Context(name="c", account="app", account_type="service-principal", tenant="t")
-    variables = environment_variables(
-        context,
-        secret="pw",
-        credential_kind="client-secret",
-        certificate_path=None,
-        environment=None,
-    )
-    credential = identity.ClientSecretCredential(
-        variables["AZURE_TENANT_ID"],
-        variables["AZURE_CLIENT_ID"],
-        variables["AZURE_CLIENT_SECRET"],
-        authority=variables["AZURE_AUTHORITY_HOST"],
-    )
-    assert credential is not None

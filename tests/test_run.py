@@ -217,6 +217,9 @@ STALE = {
     "AZURE_USERNAME": "stale@user",
     "AZURE_PASSWORD": "stale-user-password",
     "AZURE_FEDERATED_TOKEN_FILE": "/stale/token",
+    "AZURE_TOKEN_CREDENTIALS": "ManagedIdentityCredential",
+    "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN": "true",
+    "AZURE_REGIONAL_AUTHORITY_NAME": "tryautodetect",
     "AZCTX_CONTEXT": "stale-context",
 }
 
@@ -239,7 +242,7 @@ def test_service_principal_secret_reaches_environment_credential(world: World) -
         "AZURE_TENANT_ID": SP_TENANT,
         "AZURE_SUBSCRIPTION_ID": SP_SUBSCRIPTION,
         "AZURE_CLIENT_ID": SP_ID,
-        "AZURE_AUTHORITY_HOST": "login.microsoftonline.com",
+        "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com",
         "AZURE_CLIENT_CERTIFICATE_PATH": None,
         "AZCTX_CONTEXT": "sp",
         "AZCTX_SESSION": world.session,
@@ -393,7 +396,8 @@ def test_environment_for_notes_and_clouds(world: World) -> None:
     assert any("no secret" in note for note in user.notes)
     assert "AZURE_CLIENT_ID" not in user.variables
     assert "AZURE_SUBSCRIPTION_ID" not in user.variables  # it has none
-    assert china.variables["AZURE_AUTHORITY_HOST"] == "login.chinacloudapi.cn"
+    assert china.variables["AZURE_AUTHORITY_HOST"] == "https://login.chinacloudapi.cn"
+    assert china.variables["ARM_ENVIRONMENT"] == "china"
     assert china.variables["AZURE_CLIENT_ID"] == "0c0ffee0-9999-4222-8333-444455556666"
     assert "AZURE_CLIENT_SECRET" not in china.variables
     assert any("no stored credential" in note for note in china.notes)
