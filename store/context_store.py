@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -11,21 +10,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from azctx.events import (
-    USER,
     BadInput,
     Credential,
-    CredentialKind,
     Disconnected,
-    Environment,
     Event,
     Refused,
     SessionStarted,
     Undone,
-    account_key,
-    check_secret,
     decode,
-    encode,
-    name_key,
 )
 from azctx.projections import snapshot
 from azctx.projections.state import State, evolve
@@ -34,16 +26,15 @@ from azctx.projections.view import (
     View,
     ViewContext,
     autosave,
-    live_process,
     session_status,
     view,
 )
 
 from . import caller as callers
-from . import schedule
+from . import handoff, schedule, writing
 from .files import read_import_file, write_export_file
 from .loader import StateCache, decoded, save_snapshot
-from .log import Entry, Log, VerifyReport, open_log
+from .log import Log, VerifyReport, open_log
 from .results import KeyStatus, OperationResult, RunEnvironment, SessionInfo, SessionStatus
 from .when import When, parse_ttl, parse_when
 
@@ -118,9 +109,9 @@ class ContextStore:
         with log.write(after_commit):
             state, base = self._cache.load(log)
             before = state.seq
-            state = self._expire_sessions(log, state, caller, keep=ending)
+            state = writing.expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
-            entry = self._record(log, decision.event)
+            entry = writing.record(log, decision.event)
             due = schedule.snapshot_due(before, entry.seq, base)
             if due:
                 state = evolve(state, entry.seq, decision.event)
@@ -132,66 +123,12 @@ class ContextStore:
         self._cache.remember(entry, state, base)
         return entry.seq, decision.event, tuple(decision.notes)
 
-    def _record(self, log: Log, event: Event) -> Entry:
-        entry = append_event(log, event)
-        if event.shredded:
-            log.destroy_data_keys(event.shredded)
-        return entry
-
-    def _expire_sessions(
-        self, log: Log, state: State, caller: Caller, keep: str | None = None
-    ) -> State:
-        """Sessions past their ttl end now (noticed on the next write): their keys go.
-        ``keep`` is left to the operation, so that ``session end`` of an expired
-        session ends it instead of being refused as already ended."""
-        from azctx.projections import decide as d
-
-        for sid, info in list(state.sessions.items()):
-            if info.ended or info.expires > caller.time or sid == keep:
-                continue
-            decision = d.decide_session_end(
-                state,
-                caller,
-                session_id=sid,
-                key_ids=tuple(log.session_key_ids(sid)),
-                reason="expired",
-            )
-            entry = self._record(log, decision.event)
-            state = evolve(state, entry.seq, decision.event)
-        return state
-
     @staticmethod
     def _result(outcome: tuple[int, Event, tuple[str, ...]], summary: str) -> OperationResult:
         seq, event, notes = outcome
         return OperationResult(
             seq, event.type, event.subject, f"{summary} (operation {seq})", notes
         )
-
-    def _sealed(
-        self,
-        log: Log,
-        state: State,
-        caller: Caller,
-        probe: Event,
-        wanted: Mapping[str, tuple[str | None, str | None]],
-    ) -> dict[str, Credential]:
-        """Each account's (secret, certificate path) in ``wanted`` sealed under the
-        account's data key (made if missing) in the scope the ``probe`` decision picked."""
-        from azctx.projections.decide import account_key_id
-
-        scope_key = USER if probe.scope == "user" else str(caller.session)
-        sealed: dict[str, Credential] = {}
-        for account, (secret, certificate) in wanted.items():
-            key_id = account_key_id(state, scope_key, account)
-            if key_id is None or not log.key_exists(key_id):
-                key_id = log.new_data_key("account", None if scope_key == USER else scope_key)
-            blob = None
-            if secret is not None:
-                check_secret(secret)
-                blob = base64.b64encode(log.seal(key_id, secret.encode())).decode()
-            kind: CredentialKind = "certificate" if certificate else "client-secret"
-            sealed[account] = Credential(key_id, kind, blob, certificate)
-        return sealed
 
     def add(
         self,
@@ -233,7 +170,7 @@ class ContextStore:
             if secret is None and certificate is None:
                 return probe
             wanted = {account: (secret, certificate)}
-            sealed = self._sealed(log, state, caller, probe.event, wanted)
+            sealed = writing.sealed(log, state, caller, probe.event, wanted)
             return d.decide_add(state, caller, request, credential=sealed[account])
 
         outcome = self._write(decider)
@@ -274,7 +211,7 @@ class ContextStore:
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
             decision = decide_disconnect(state, caller, account, scope)
-            return _shred_undone_keys(log, state, decision)
+            return writing.shred_undone_keys(log, state, decision)
 
         outcome = self._write(decider)
         event = outcome[1]
@@ -288,7 +225,7 @@ class ContextStore:
         from azctx.projections.decide import decide_clear
 
         outcome = self._write(
-            lambda log, s, c: _shred_undone_keys(log, s, decide_clear(s, c, scope))
+            lambda log, s, c: writing.shred_undone_keys(log, s, decide_clear(s, c, scope))
         )
         return self._result(outcome, f"cleared the {outcome[1].scope} scope")
 
@@ -386,7 +323,7 @@ class ContextStore:
             probe = decide({})
             if not wanted:
                 return probe
-            return decide(self._sealed(log, state, caller, probe.event, wanted))
+            return decide(writing.sealed(log, state, caller, probe.event, wanted))
 
         seq, event, notes = self._write(decider)
         summary = f"imported {len(plan.contexts)} context(s) from {Path(path).name}"
@@ -437,7 +374,7 @@ class ContextStore:
         return self.show(name, at=at)
 
     def show(self, name: str | None = None, *, at: str | None = None) -> ViewContext:
-        return _pick(self.view(at), name)
+        return handoff.pick(self.view(at), name)
 
     def autosave_status(self) -> tuple[bool, str]:
         return autosave(self.state(), self._caller())
@@ -468,42 +405,10 @@ class ContextStore:
             entries, undone, limit=limit, context=context, since=after_time, after=after_seq
         )
 
-    def _secret(self, item: ViewContext) -> tuple[str | None, Credential | None]:
-        """The plaintext secret of a view context's credential (None if it has none)."""
-        cred = item.credential_obj
-        if cred is None or cred.sealed is None:
-            return None, cred
-        blob = base64.b64decode(cred.sealed)
-        return self._open().unseal(cred.key_id, blob).decode(), cred
-
     def environment_for(self, name: str | None = None) -> RunEnvironment:
         """The variables a child process needs to act as context ``name`` (default:
         the default context): for ``azctx run`` and Python background jobs."""
-        from azctx.projections import interop  # only these commands need it
-
-        state = self.state()
-        caller = self._caller()
-        item = _pick(view(state, caller), name)
-        secret, cred = self._secret(item)
-        ctx = item.context
-        variables = interop.environment_variables(
-            ctx,
-            secret=secret,
-            credential_kind=None if cred is None else cred.kind,
-            certificate_path=None if cred is None else cred.certificate_path,
-            environment=_environments(state, caller).get(name_key(ctx.environment)),
-        )
-        if caller.session is not None:
-            variables["AZCTX_SESSION"] = caller.session
-        notes: list[str] = []
-        if ctx.account_type != "service-principal":
-            notes.append(
-                f"note: '{ctx.name}' is a {ctx.account_type} account: "
-                "there is no secret to hand over"
-            )
-        elif cred is None:
-            notes.append(f"note: '{ctx.name}' has no stored credential")
-        return RunEnvironment(ctx.name, variables, tuple(notes))
+        return handoff.run_environment(self._open(), self.state(), self._caller(), name)
 
     def export(
         self,
@@ -514,31 +419,11 @@ class ContextStore:
         force: bool = False,
     ) -> str:
         """Write Az PowerShell's AzureRmContext.json; returns a one-line summary."""
-        from azctx.projections import interop  # only these commands need it
-
-        state = self.state()
-        caller = self._caller()
-        shown = view(state, caller)
-        items = shown.contexts if context is None else (_pick(shown, context),)
-        secrets: dict[str, interop.ExportSecret | None] = {}
-        if include_secrets:
-            for item in items:
-                secret, cred = self._secret(item)
-                if cred is not None:
-                    secrets[account_key(item.context.account)] = interop.ExportSecret(
-                        kind=cred.kind, secret=secret, certificate_path=cred.certificate_path
-                    )
-        default = shown.default
-        if default is not None and all(
-            name_key(i.context.name) != name_key(default) for i in items
-        ):
-            default = None
-        text = interop.export_az_powershell(
-            [i.context for i in items], default, _environments(state, caller), secrets
-        )
+        log, state, caller = self._open(), self.state(), self._caller()
+        text, count = handoff.export_text(log, state, caller, context, include_secrets)
         write_export_file(path, text, private=include_secrets, force=force)
         what = "with secrets" if include_secrets else "without secrets"
-        return f"exported {len(items)} context(s) to {path} ({what})"
+        return f"exported {count} context(s) to {path} ({what})"
 
     def verify(self, *, chain_only: bool = False) -> VerifyReport:
         if chain_only:
@@ -597,25 +482,6 @@ def selected(name: str) -> str:
     return f"default context is now '{name}'"
 
 
-def _pick(shown: View, name: str | None) -> ViewContext:
-    wanted = name if name is not None else shown.default
-    if wanted is None:
-        raise Refused("there is no default context", hint="azctx select NAME")
-    item = shown.get(wanted)
-    if item is None:
-        raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
-    return item
-
-
-def _environments(state: State, caller: Caller) -> dict[str, Environment]:
-    """Custom environments the caller can see: user scope, then its session's."""
-    found = dict(state.user.environments)
-    process = live_process(state, caller)
-    if process is not None:
-        found.update(process.environments)
-    return found
-
-
 def _verify_snapshots(log: Log) -> None:
     """Each snapshot opens and holds exactly the state a replay gives at its seq."""
     from azctx.projections.state import replay
@@ -630,42 +496,6 @@ def _verify_snapshots(log: Log) -> None:
             raise TamperedError(
                 f"the snapshot of operation {one.seq} does not match the log", one.seq
             )
-
-
-def _shred_undone_keys(log: Log, state: State, decision: Decision) -> Decision:
-    """Add to a disconnect (its account) or a clear (every account) the data keys of
-    credentials that an undo took out of the scope (an undone add or import): the state
-    forgot them, but the log still holds secrets sealed under them. Only undos leave
-    such keys behind: every other operation that drops a credential destroys its key,
-    and a new secret reuses the account's live key."""
-    event = decision.event
-    target = USER if event.scope == USER else event.session
-    op = event.op
-    wanted = account_key(op.account) if isinstance(op, Disconnected) else None
-    found: list[str] = []
-    for entry in log.entries():
-        if entry.kind != "undo":
-            continue
-        for change in decode(entry.payload).changes:
-            mine = change.scope == target and wanted in (None, change.key)
-            if change.type == "credential" and mine:
-                found += [c.key_id for c in (change.before, change.after) if c]  # type: ignore[union-attr]
-    gone = state.shredded | set(event.shredded)
-    extra = tuple(k for k in dict.fromkeys(found) if k not in gone and log.key_exists(k))
-    if not extra:
-        return decision
-    return decision._replace(event=event._replace(shredded=(*event.shredded, *extra)))
-
-
-def append_event(log: Log, event: Event) -> Entry:
-    """One event as one log row: its clear metadata and its encoded payload."""
-    return log.append(
-        kind=event.type,
-        scope=event.scope,
-        session=event.session,
-        time=event.time,
-        payload=encode(event),
-    )
 
 
 __all__ = [

@@ -32,6 +32,7 @@ from azctx.store import Log, crypto, open_log
 from azctx.store import context_store as cs
 from azctx.store.caller import actor
 from azctx.store.context_store import ContextStore
+from azctx.store.writing import append_event
 from azctx.store.keys import key_id
 from azctx.store.log import row_metadata
 from azctx.store.schedule import SNAPSHOT_EVERY
@@ -707,13 +708,7 @@ def _bulk_selects(world: World, count: int) -> None:
         state = replay(State.empty(), ((e.seq, decode(e.payload)) for e in log.entries()))
         for _ in range(count):
             event = d.decide_select_previous(state, caller).event
-            seq = log.append(
-                kind=event.type,
-                scope=event.scope,
-                session=event.session,
-                time=event.time,
-                payload=cs.encode(event),
-            ).seq
+            seq = append_event(log, event).seq
             state = evolve(state, seq, event)
 
 

@@ -1,0 +1,97 @@
+"""Handing a context on: the variables ``run`` gives its child (and a Python job), and
+the Az PowerShell file ``export`` writes. The only places a secret leaves the store."""
+
+from __future__ import annotations
+
+import base64
+
+from azctx.events import Credential, Environment, Refused, account_key, name_key
+from azctx.projections.state import State
+from azctx.projections.view import Caller, View, ViewContext, live_process, view
+
+from .log import Log
+from .results import RunEnvironment
+
+
+def pick(shown: View, name: str | None) -> ViewContext:
+    """The context ``name`` of the view, or its default."""
+    wanted = name if name is not None else shown.default
+    if wanted is None:
+        raise Refused("there is no default context", hint="azctx select NAME")
+    item = shown.get(wanted)
+    if item is None:
+        raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
+    return item
+
+
+def custom_environments(state: State, caller: Caller) -> dict[str, Environment]:
+    """Custom environments the caller can see: user scope, then its session's."""
+    found = dict(state.user.environments)
+    process = live_process(state, caller)
+    if process is not None:
+        found.update(process.environments)
+    return found
+
+
+def secret_of(log: Log, item: ViewContext) -> tuple[str | None, Credential | None]:
+    """The plaintext secret of a view context's credential (None if it has none)."""
+    cred = item.credential_obj
+    if cred is None or cred.sealed is None:
+        return None, cred
+    return log.unseal(cred.key_id, base64.b64decode(cred.sealed)).decode(), cred
+
+
+def _notes(item: ViewContext, cred: Credential | None) -> tuple[str, ...]:
+    ctx = item.context
+    if ctx.account_type != "service-principal":
+        return (
+            f"note: '{ctx.name}' is a {ctx.account_type} account: there is no secret to hand over",
+        )
+    if cred is None:
+        return (f"note: '{ctx.name}' has no stored credential",)
+    return ()
+
+
+def run_environment(log: Log, state: State, caller: Caller, name: str | None) -> RunEnvironment:
+    """The variables a child process needs to act as context ``name`` (default: the
+    default context)."""
+    from azctx.projections import interop  # only these commands need it
+
+    item = pick(view(state, caller), name)
+    secret, cred = secret_of(log, item)
+    ctx = item.context
+    variables = interop.environment_variables(
+        ctx,
+        secret=secret,
+        credential_kind=None if cred is None else cred.kind,
+        certificate_path=None if cred is None else cred.certificate_path,
+        environment=custom_environments(state, caller).get(name_key(ctx.environment)),
+    )
+    if caller.session is not None:
+        variables["AZCTX_SESSION"] = caller.session
+    return RunEnvironment(ctx.name, variables, _notes(item, cred))
+
+
+def export_text(
+    log: Log, state: State, caller: Caller, context: str | None, include_secrets: bool
+) -> tuple[str, int]:
+    """Az PowerShell's AzureRmContext.json of the view (or of one context), and how
+    many contexts it holds."""
+    from azctx.projections import interop  # only these commands need it
+
+    shown = view(state, caller)
+    items = shown.contexts if context is None else (pick(shown, context),)
+    secrets: dict[str, interop.ExportSecret | None] = {}
+    if include_secrets:
+        for item in items:
+            secret, cred = secret_of(log, item)
+            if cred is not None:
+                secrets[account_key(item.context.account)] = interop.ExportSecret(
+                    kind=cred.kind, secret=secret, certificate_path=cred.certificate_path
+                )
+    default = shown.default
+    if default is not None and all(name_key(i.context.name) != name_key(default) for i in items):
+        default = None
+    contexts = [i.context for i in items]
+    environments = custom_environments(state, caller)
+    return interop.export_az_powershell(contexts, default, environments, secrets), len(items)
