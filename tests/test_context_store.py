@@ -29,14 +29,13 @@ from azctx.projections import snapshot
 from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller, View
 from azctx.store import Log, crypto, open_log
-from azctx.store import context_store as cs
 from azctx.store.caller import actor
 from azctx.store.context_store import ContextStore
-from azctx.store.writing import append_event
 from azctx.store.keys import key_id
 from azctx.store.log import row_metadata
 from azctx.store.schedule import SNAPSHOT_EVERY
 from azctx.store.sqlite_recorder import SqliteRecorder
+from azctx.store.writing import append_event
 
 # -- the world: one store file, stores with their own environments ----------------------
 
