@@ -33,7 +33,7 @@ from azctx.projections.view import (
 from . import caller as callers
 from . import handoff, schedule, writing
 from .files import read_import_file, write_export_file
-from .loader import StateCache, decoded, save_snapshot
+from .loader import StateCache, decoded, save_snapshot, verify_snapshots
 from .log import Log, VerifyReport, open_log
 from .results import KeyStatus, OperationResult, RunEnvironment, SessionInfo, SessionStatus
 from .when import When, parse_ttl, parse_when
@@ -431,7 +431,7 @@ class ContextStore:
                 return log.verify(chain_only=True)
         log = self._open()
         report = log.verify(chain_only=False)
-        _verify_snapshots(log)
+        verify_snapshots(log)
         return report
 
     def session_status(self) -> SessionStatus:
@@ -480,22 +480,6 @@ class ContextStore:
 
 def selected(name: str) -> str:
     return f"default context is now '{name}'"
-
-
-def _verify_snapshots(log: Log) -> None:
-    """Each snapshot opens and holds exactly the state a replay gives at its seq."""
-    from azctx.projections.state import replay
-
-    from .errors import TamperedError
-
-    saved = sorted(log.snapshots(snapshot.PROJECTION_VERSION), key=lambda s: s.seq)
-    state = State.empty()
-    for one in saved:
-        state = replay(state, decoded(log, state.seq, one.seq))
-        if snapshot.state_from_snapshot(one.payload) != state:
-            raise TamperedError(
-                f"the snapshot of operation {one.seq} does not match the log", one.seq
-            )
 
 
 __all__ = [

@@ -95,3 +95,17 @@ def _from_snapshot(log: Log, upto: int | None) -> State:
 
 def save_snapshot(log: Log, seq: int, state: State) -> None:
     log.save_snapshot(seq, snapshot.PROJECTION_VERSION, snapshot.snapshot_bytes(state))
+
+
+def verify_snapshots(log: Log) -> None:
+    """Each snapshot opens and holds exactly the state a replay gives at its seq."""
+    from .errors import TamperedError
+
+    saved = sorted(log.snapshots(snapshot.PROJECTION_VERSION), key=lambda s: s.seq)
+    state = State.empty()
+    for one in saved:
+        state = replay(state, decoded(log, state.seq, one.seq))
+        if snapshot.state_from_snapshot(one.payload) != state:
+            raise TamperedError(
+                f"the snapshot of operation {one.seq} does not match the log", one.seq
+            )
