@@ -61,6 +61,23 @@ class _Entry:
     secret: ImportedSecret | None
 
 
+def _endpoint(url: str | None) -> str | None:
+    return None if url is None else url.rstrip("/").casefold()
+
+
+def _conflicting(first: Environment, again: Environment) -> bool:
+    """Whether a second mention of a cloud defines it otherwise. A context that names
+    the cloud with fewer endpoints (or spells a URL with another case or trailing
+    slash) refers to the same definition."""
+    pairs = (
+        (first.authority, again.authority),
+        (first.resource_manager, again.resource_manager),
+    )
+    return any(
+        a is not None and b is not None and _endpoint(a) != _endpoint(b) for a, b in pairs
+    )
+
+
 class _Environments:
     """The custom environments met while reading, first definition of a name wins.
 
@@ -92,7 +109,7 @@ class _Environments:
             raw=compact(obj),
         )
         known = self._found.setdefault(name.casefold(), env)
-        if (known.authority, known.resource_manager) != (env.authority, env.resource_manager):
+        if known is not env and _conflicting(known, env):
             self._notes.append(
                 f"environment {show(name)} is defined more than once with different "
                 "endpoints; the first definition is imported"

@@ -163,6 +163,12 @@ def az_context(
     }
 
 
+def _named_subscription(name: str) -> dict[str, Any]:
+    context = az_context("a")
+    context["Subscription"]["Name"] = name
+    return context
+
+
 def write(path: Path, text: str) -> str:
     path.write_text(text, encoding="utf-8")
     return str(path)
@@ -316,6 +322,23 @@ def _bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
             ),
         ],
         "empty-name": ["import", write(tmp_path / "e.json", az_file({"": az_context("c")}))],
+        # Every value obeys the input rules, whichever door it comes in by (SPEC §1).
+        "account-control-character": [
+            "import",
+            write(tmp_path / "cc.json", az_file({"x": az_context("a\x1b[31m")})),
+        ],
+        "subscription-name-control-character": [
+            "import",
+            write(tmp_path / "sn.json", az_file({"x": _named_subscription("evil\rname")})),
+        ],
+        "nul-in-id": [
+            "import",
+            write(tmp_path / "nul.json", az_file({"x": az_context("a", tenant="t\x00")})),
+        ],
+        "invisible-name": [
+            "import",
+            write(tmp_path / "bidi.json", az_file({"pay\u202eroll": az_context("a")})),
+        ],
     }
 
 
@@ -333,6 +356,10 @@ BAD_LABELS = [
     "too-large",
     "invalid-name",
     "empty-name",
+    "account-control-character",
+    "subscription-name-control-character",
+    "nul-in-id",
+    "invisible-name",
 ]
 
 

@@ -444,6 +444,25 @@ def test_custom_environment_from_table_wins_over_embedded_copy() -> None:
     assert any("more than once" in note for note in plan.notes)
 
 
+@pytest.mark.parametrize(
+    "embedded",
+    [
+        {},  # the context names the cloud only
+        {"ActiveDirectoryAuthority": "https://LOGIN.my"},  # another spelling of the same
+        {"ActiveDirectoryAuthority": "https://login.my/", "ResourceManagerUrl": None},
+    ],
+)
+def test_a_cloud_defined_once_and_named_again_is_not_defined_twice(
+    embedded: dict[str, Any],
+) -> None:
+    table = {"mycloud": {"Name": "MyCloud", "ActiveDirectoryAuthority": "https://login.my/"}}
+    context = az_context(environment="MyCloud")
+    context["Environment"] = {"Name": "MyCloud", **embedded}
+    plan = parse_az_powershell(az_file({"Default": context}, EnvironmentTable=table))
+    assert [(e.name, e.authority) for e in plan.environments] == [("MyCloud", "https://login.my/")]
+    assert plan.notes == ()
+
+
 def test_null_subscription_is_a_tenant_level_context() -> None:
     plan = parse_az_powershell(az_file({"Default": az_context(subscription=None)}))
     assert plan.contexts[0].subscription is None
