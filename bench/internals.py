@@ -34,9 +34,9 @@ from azctx.projections import decide as d
 from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller
 from azctx.store import open_log
-from azctx.store.writing import append_event
 from azctx.store.loader import save_snapshot
 from azctx.store.schedule import snapshot_due
+from azctx.store.writing import append_event
 
 if TYPE_CHECKING:
     from stores import BenchStore

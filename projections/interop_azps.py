@@ -73,9 +73,7 @@ def _conflicting(first: Environment, again: Environment) -> bool:
         (first.authority, again.authority),
         (first.resource_manager, again.resource_manager),
     )
-    return any(
-        a is not None and b is not None and _endpoint(a) != _endpoint(b) for a, b in pairs
-    )
+    return any(a is not None and b is not None and _endpoint(a) != _endpoint(b) for a, b in pairs)
 
 
 class _Environments:
