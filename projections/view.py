@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from azctx.events import Actor, Context, Credential, account_key, name_key
+from azctx.events import Actor, Context, Credential, Refused, account_key, name_key
 
 from .state import ScopeState, State
 
@@ -47,6 +47,16 @@ class View(NamedTuple):
     @property
     def default_context(self) -> ViewContext | None:
         return None if self.default is None else self.get(self.default)
+
+    def pick(self, name: str | None) -> ViewContext:
+        """The context ``name``, or the default: a refusal when there is none."""
+        wanted = name if name is not None else self.default
+        if wanted is None:
+            raise Refused("there is no default context", hint="azctx select NAME")
+        item = self.get(wanted)
+        if item is None:
+            raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
+        return item
 
 
 def session_status(state: State, caller: Caller) -> SessionStatus:

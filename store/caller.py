@@ -26,12 +26,19 @@ def actor() -> Actor:
 
 
 def _user() -> str:
-    import getpass
-
+    """The login name of the process's user, from the password database (not from
+    variables a caller can set, as ``getpass.getuser`` would: this names who did an
+    operation in the audit history); the uid when it has no entry."""
     try:
+        import pwd
+    except ImportError:  # pragma: no cover - Windows
+        import getpass
+
         return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
 
 
 def _host() -> str:

@@ -374,7 +374,7 @@ class ContextStore:
         return self.show(name, at=at)
 
     def show(self, name: str | None = None, *, at: str | None = None) -> ViewContext:
-        return handoff.pick(self.view(at), name)
+        return self.view(at).pick(name)
 
     def autosave_status(self) -> tuple[bool, str]:
         return autosave(self.state(), self._caller())

@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import base64
 
-from azctx.events import Credential, Environment, Refused, account_key, name_key
+from azctx.events import Credential, Environment, account_key, name_key
 from azctx.projections.state import State
-from azctx.projections.view import Caller, View, ViewContext, live_process, view
+from azctx.projections.view import Caller, ViewContext, live_process, view
 
 from .log import Log
 from .results import RunEnvironment
-
-
-def pick(shown: View, name: str | None) -> ViewContext:
-    """The context ``name`` of the view, or its default."""
-    wanted = name if name is not None else shown.default
-    if wanted is None:
-        raise Refused("there is no default context", hint="azctx select NAME")
-    item = shown.get(wanted)
-    if item is None:
-        raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
-    return item
 
 
 def custom_environments(state: State, caller: Caller) -> dict[str, Environment]:
@@ -57,7 +46,7 @@ def run_environment(log: Log, state: State, caller: Caller, name: str | None) ->
     default context)."""
     from azctx.projections import interop  # only these commands need it
 
-    item = pick(view(state, caller), name)
+    item = view(state, caller).pick(name)
     secret, cred = secret_of(log, item)
     ctx = item.context
     variables = interop.environment_variables(
@@ -80,7 +69,7 @@ def export_text(
     from azctx.projections import interop  # only these commands need it
 
     shown = view(state, caller)
-    items = shown.contexts if context is None else (pick(shown, context),)
+    items = shown.contexts if context is None else (shown.pick(context),)
     secrets: dict[str, interop.ExportSecret | None] = {}
     if include_secrets:
         for item in items:
