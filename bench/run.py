@@ -94,7 +94,7 @@ def figures(root: Path, args: argparse.Namespace, sizes: Sizes, az: AzCli | None
     if "latency" in only:
         rows += cli.latency(root, sizes, rounds, az)
     if "startup" in only:
-        rows.append(cli.startup(root, rounds))
+        rows += cli.startup(root, rounds)
     if "everyday" in only:
         rows += cli.everyday(root, rounds, az)
     if "run" in only:
