@@ -66,22 +66,27 @@ def fails(
 
 # ---------------------------------------------------------------------------- arguments
 
-NAMES = ["", LONG, *CONTROL]
+#: Names no person can tell from others (bidi and zero-width characters), '-' (which
+#: `select -` reads as "go back") and bytes that are not UTF-8 (as Python hands them on).
+INVISIBLE = ("pay\u202eroll", "zero\u200bwidth", "soft\u00adhyphen", "-", "\udcff\udcfe")
+NAMES = ["", LONG, *CONTROL, *INVISIBLE]
+#: Other text values (accounts, tenants, ...) may hold any visible text.
+TEXTS = ["", LONG, *CONTROL, "\udcff\udcfe"]
 
 BAD_INPUT: list[tuple[str, ...]] = [
-    *[("select", n) for n in NAMES],
+    *[("select", n) for n in NAMES if n != "-"],
     *[("show", n) for n in NAMES],
     *[("remove", n, "--force") for n in NAMES],
     *[("rename", n, "x") for n in NAMES],
     *[("rename", "dev", n) for n in NAMES],
     *[("history", "--context", n) for n in NAMES],
-    *[("disconnect", a, "--yes") for a in NAMES],
+    *[("disconnect", a, "--yes") for a in TEXTS],
     *[(*ADD, "--name", n) for n in NAMES],
-    *[(*ADD[:1], *ADD[3:], "--account", v) for v in NAMES],
-    *[(*ADD[:3], *ADD[5:], "--tenant", v) for v in NAMES],
-    *[(*ADD[:5], "--subscription", v) for v in NAMES],
-    *[(*ADD, "--subscription-name", v) for v in NAMES],
-    *[(*ADD, "--environment", v) for v in [*NAMES, "Mars"]],
+    *[(*ADD[:1], *ADD[3:], "--account", v) for v in TEXTS],
+    *[(*ADD[:3], *ADD[5:], "--tenant", v) for v in TEXTS],
+    *[(*ADD[:5], "--subscription", v) for v in TEXTS],
+    *[(*ADD, "--subscription-name", v) for v in TEXTS],
+    *[(*ADD, "--environment", v) for v in [*TEXTS, "Mars"]],
     (*ADD, "--account-type", "robot"),
     (*ADD, "--account-type", ""),
     (*ADD, "--certificate", ""),
@@ -119,6 +124,49 @@ def _case_id(args: tuple[str, ...]) -> str:
 @pytest.mark.parametrize("args", BAD_INPUT, ids=_case_id)
 def test_bad_input_exits_2(seeded: AzctxCli, args: tuple[str, ...]) -> None:
     fails(seeded, 2, *args, input="")
+
+
+SP = (*ADD, "--name", "new-sp", "--account-type", "service-principal", "--secret-stdin")
+BAD_SECRETS: list[tuple[str, bytes]] = [
+    ("not UTF-8", b"se\xffcret\n"),
+    ("a NUL", b"sec\x00ret\n"),
+    ("a control character", b"sec\x1bret"),
+    ("over 64 KiB", b"s" * (64 * 1024 + 1)),
+    ("far over 64 KiB", b"s" * (4 * 1024 * 1024)),
+]
+
+
+@pytest.mark.parametrize(("label", "secret"), BAD_SECRETS, ids=[b[0] for b in BAD_SECRETS])
+def test_a_secret_past_the_rules_exits_2(seeded: AzctxCli, label: str, secret: bytes) -> None:
+    line = fails(seeded, 2, *SP, input=secret)
+    assert "secret" in line
+
+
+@pytest.mark.parametrize("kind", ["user", "managed-identity"])
+@pytest.mark.parametrize("source", ["--secret-stdin", "--secret-env"])
+def test_a_secret_for_an_account_that_has_none_exits_2(
+    seeded: AzctxCli, kind: str, source: str
+) -> None:
+    given = (source,) if source == "--secret-stdin" else (source, "HOME")
+    line = fails(seeded, 2, *ADD, "--name", "x", "--account-type", kind, *given, input="pw\n")
+    assert f"a {kind} account takes no secret" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--at", "0001-01-01"),
+        ("list", "--at", "9999-12-31T23:59:59"),
+        ("history", "--since", "0001-01-01"),
+        ("history", "--since", "9999-12-31"),
+    ],
+    ids=_case_id,
+)
+def test_the_ends_of_the_calendar_are_times_like_any_other(
+    seeded: AzctxCli, args: tuple[str, ...]
+) -> None:
+    result = seeded(*args)
+    assert result.stderr == ""
 
 
 REFUSED: list[tuple[str, ...]] = [
