@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from azctx.events import (
     USER,
@@ -48,6 +48,9 @@ from .errors import TamperedError
 from .log import Entry, Log, VerifyReport, open_log
 from .quick import plain_actor, selected, session_warning
 from .when import When, parse_bool_env, parse_ttl, parse_when
+
+if TYPE_CHECKING:
+    from azctx.projections.azcli_dir import AzTarget
 
 
 @dataclass(frozen=True)
@@ -253,6 +256,7 @@ class ContextStore:
         caller = self._caller()
         with log.write(after_commit):
             state, base = self._load(log)
+            loaded = state  # azcli hook: what live sessions saw before this write
             before = state.seq
             state = self._expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
@@ -266,6 +270,10 @@ class ContextStore:
             state = evolve(state, entry.seq, decision.event)
         # Only once committed: the next operation of this object starts from here.
         self._loaded = _Loaded((entry.seq, entry.hash), state, base)
+        if any(not info.ended for info in loaded.sessions.values()):  # else: no I/O at all
+            from .azcli_sessions import refresh_after_write
+
+            refresh_after_write(loaded, state, self._environ, log.unseal, self._warn)
         return entry.seq, decision.event, tuple(decision.notes)
 
     def _record(self, log: Log, event: Event) -> Entry:
@@ -503,6 +511,9 @@ class ContextStore:
             return d.decide_session_start(state, caller, session_id=session_id, expires=expires)
 
         _, event, _ = self._write(decider)
+        from .azcli_sessions import start_session_dir  # the session's own az folder
+
+        start_session_dir(self.state(), session_id, self._environ, self._open().unseal, self._warn)
         return SessionInfo(session_id, getattr(event, "expires", datetime.now(UTC) + lifetime))
 
     def end_session(self) -> OperationResult:
@@ -538,6 +549,9 @@ class ContextStore:
         text = read_import_file(path)
         if from_az_cli:
             plan = interop.parse_az_cli(text)
+            from .azcli_import import with_entries_beside  # its stored service principals
+
+            plan = with_entries_beside(plan, path)
         else:
             plan = interop.parse_az_powershell(text, rename_invalid=rename_invalid)
 
@@ -685,7 +699,12 @@ class ContextStore:
             )
         elif cred is None:
             notes.append(f"note: '{ctx.name}' has no stored credential")
-        return RunEnvironment(ctx.name, variables, tuple(notes))
+        from azctx.projections.azcli_dir import az_target  # run's private AZURE_CONFIG_DIR
+
+        azcli = az_target(
+            ctx, cred, secret, _environments(state, caller).get(name_key(ctx.environment))
+        )
+        return RunEnvironment(ctx.name, variables, tuple(notes), azcli)
 
     def export(
         self,
@@ -800,6 +819,7 @@ class RunEnvironment:
     context: str
     variables: dict[str, str]
     notes: tuple[str, ...] = ()
+    azcli: AzTarget | None = None  # what run's private AZURE_CONFIG_DIR acts as
 
     def __repr__(self) -> str:  # the variables hold a secret: never show them
         return f"RunEnvironment(context={self.context!r}, variables=<{len(self.variables)}>)"
