@@ -170,6 +170,8 @@ def _append_select(
     log: Log, caller: plain.PlainCaller, actor: plain_select.PlainActor, name: str
 ) -> Selected:
     state, base = load_plain(log)
+    if any(not session.ended for session in state.sessions.values()):  # azcli hook
+        raise plain.Unreadable("open sessions: the models rewrite their Azure CLI folders")
     decided = plain_select.decide_select(state, caller, actor, name)
     if schedule.snapshot_due(state.seq, state.seq + 1, base):
         raise plain.Unreadable("a snapshot is due: the models write it")
