@@ -61,8 +61,9 @@ def add_sp(world: AzWorld, name: str = "prod", account: str = SP, sub: str = SP_
 
 
 def add_user(world: AzWorld, name: str = "mine") -> None:
-    world.ok("add", "--account", USER, "--tenant", TENANT, "--subscription", USER_SUB,
-             "--name", name)  # fmt: skip
+    world.ok(
+        "add", "--account", USER, "--tenant", TENANT, "--subscription", USER_SUB, "--name", name
+    )
 
 
 def make_pfx(path: Path) -> bytes:
@@ -127,11 +128,12 @@ def test_run_as_service_principal_with_secret(world: AzWorld) -> None:
 
 def test_private_folder_modes_and_contents(world: AzWorld) -> None:
     add_sp(world)
+    entries = "json.load(open('service_principal_entries.json'))[0]['client_id']"
     script = (
         'cd "$AZURE_CONFIG_DIR"; stat -c "%a %n" . *; '
-        'python3 -c "import json;print(json.load(open(\'service_principal_entries.json\'))[0][\'client_id\'])"; '
+        f'python3 -c "import json; print({entries})"; '
         'echo "ext=$AZURE_EXTENSION_DIR"; pwd'
-    )  # fmt: skip
+    )
     lines = world.ok("run", "--", "bash", "-c", script).splitlines()
     assert lines[0] == "700 ."
     assert {line.split()[0] for line in lines[1:4]} == {"600"}
@@ -180,8 +182,10 @@ def test_run_as_plain_pem_certificate_names_the_stored_file(world: AzWorld) -> N
         )
         + cert.public_bytes(serialization.Encoding.PEM)
     )
-    world.ok("add", "--account", CERT_SP, "--account-type", "service-principal", "--tenant",
-             TENANT, "--subscription", CERT_SUB, "--name", "pem", "--certificate", str(pem))  # fmt: skip
+    world.ok(
+        "add", "--account", CERT_SP, "--account-type", "service-principal", "--tenant",
+        TENANT, "--subscription", CERT_SUB, "--name", "pem", "--certificate", str(pem),
+    )  # fmt: skip
     (entry,) = json.loads(world.ok("run", "--", "bash", "-c", 'cat "$AZURE_CONFIG_DIR"/service_*'))
     assert entry == {"client_id": CERT_SP, "tenant": TENANT, "certificate": str(pem)}
     assert went_for_token(token_error(world, "--context", "pem"))
@@ -250,9 +254,11 @@ def test_az_account_set_and_config_set_inside_run_stay_inside(world: AzWorld) ->
 
 
 def test_custom_and_sovereign_clouds_set_the_active_cloud(world: AzWorld) -> None:
-    world.ok("add", "--account", SP, "--account-type", "service-principal", "--tenant",
-             TENANT, "--subscription", SP_SUB, "--environment", "AzureChinaCloud",
-             "--name", "china", "--secret-stdin", stdin=SP_SECRET)  # fmt: skip
+    world.ok(
+        "add", "--account", SP, "--account-type", "service-principal", "--tenant", TENANT,
+        "--subscription", SP_SUB, "--environment", "AzureChinaCloud", "--name", "china",
+        "--secret-stdin", stdin=SP_SECRET,
+    )  # fmt: skip
     shown = world.account()
     assert (shown["id"], shown["environmentName"]) == (SP_SUB, "AzureChinaCloud")
     cloud = world.ok("run", "--", world.az, "cloud", "show", "--query", "name", "-o", "tsv")
