@@ -26,6 +26,15 @@ def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="session")
+def az() -> str:
+    """The real Azure CLI: from PATH, else installed once into the bench's cache venv
+    (never skipped on CI)."""
+    from azcli_world import find_or_install_az
+
+    return find_or_install_az()
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A SQLAlchemy URL whose search_path is a fresh, empty schema, dropped afterwards.

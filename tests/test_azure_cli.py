@@ -19,7 +19,6 @@ from azcli_world import (
     CALLER_SUBSCRIPTION,
     TENANT,
     AzWorld,
-    find_or_install_az,
     holding,
     make_world,
     snapshot,
@@ -40,11 +39,6 @@ USER = "me@contoso.example"
 USER_SUB = "00000000-0000-4000-8000-0000000000d3"
 #: ``az`` meets this proxy only once it has found a credential and needs a token.
 UNREACHABLE = {"HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
-
-
-@pytest.fixture(scope="session")
-def az() -> str:
-    return find_or_install_az()
 
 
 @pytest.fixture
