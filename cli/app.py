@@ -486,35 +486,27 @@ def session_start(
     shell: ShellOpt = Shell.bash,
 ) -> None:
     """Start a session; use as: eval "$(azctx session start)"."""
-    from azctx.store.azcli_sessions import session_dir
-
-    from .shell_env import set_line
+    from .shell_env import session_dir_line
 
     info = _store(ctx).start_session(ttl)
     typer.echo(SHELL_EXPORT[shell.value][0].format(sid=info.session_id))
-    folder = session_dir(info.session_id, os.environ)
-    if folder.is_dir():  # the session's own Azure CLI folder (SPEC §5)
-        typer.echo(set_line(shell.value, "AZURE_CONFIG_DIR", str(folder)))
+    if (line := session_dir_line(shell.value, info.session_id, os.environ)) is not None:
+        typer.echo(line)
     typer.echo(f"azctx: session {info.session_id} started (expires {info.expires_local})", err=True)
 
 
 @session_app.command("end")
 def session_end(ctx: typer.Context, shell: ShellOpt = Shell.bash) -> None:
     """End this shell's session; its secrets become unreadable forever."""
-    from azctx.store.azcli_sessions import restore
+    from .shell_env import restore_line, session_restore
 
-    from .shell_env import set_line, unset_line
-
-    session = os.environ.get("AZCTX_SESSION") or ""
-    back = restore(session, os.environ) if session else None
+    back = session_restore(os.environ)  # read before the session's az folder goes
     result = _store(ctx).end_session()
     for note in result.notes:
         typer.echo(note, err=True)
     typer.echo(SHELL_EXPORT[shell.value][1])
-    if back is not None and back.change:  # the caller's own Azure CLI folder again
-        variable = "AZURE_CONFIG_DIR"
-        line = back.value and set_line(shell.value, variable, back.value)
-        typer.echo(line or unset_line(shell.value, variable))
+    if (line := restore_line(shell.value, back)) is not None:
+        typer.echo(line)
     typer.echo(f"azctx: {result.summary}", err=True)
 
 

@@ -12,6 +12,14 @@ from azctx.projections.azcli_entries import ENTRIES_FILE, with_sp_entries
 from azctx.projections.interop_model import MAX_IMPORT_BYTES, ImportPlan
 
 
+def parse_profile(text: str, profile: str) -> ImportPlan:
+    """What importing the CLI's ``azureProfile.json`` (``text``, read from ``profile``)
+    brings in, with the credentials stored beside it."""
+    from azctx.projections.interop import parse_az_cli
+
+    return with_entries_beside(parse_az_cli(text), profile)
+
+
 def with_entries_beside(plan: ImportPlan, profile: str) -> ImportPlan:
     """``plan`` plus the credentials of the entries file beside ``profile``, if any."""
     path = Path(profile).parent / ENTRIES_FILE

@@ -548,10 +548,9 @@ class ContextStore:
 
         text = read_import_file(path)
         if from_az_cli:
-            plan = interop.parse_az_cli(text)
-            from .azcli_import import with_entries_beside  # its stored service principals
+            from .azcli_import import parse_profile  # + service_principal_entries.json
 
-            plan = with_entries_beside(plan, path)
+            plan = parse_profile(text, path)
         else:
             plan = interop.parse_az_powershell(text, rename_invalid=rename_invalid)
 

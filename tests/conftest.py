@@ -22,6 +22,11 @@ def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AZCTX_DATA_DIR", str(tmp_path / "azctx-data"))
     monkeypatch.setenv("AZCTX_CONFIG_DIR", str(tmp_path / "azctx-config"))
+    # the private Azure CLI folders of run and sessions (SPEC §5), beside tmp_path (a
+    # test may check that tmp_path holds nothing but the store)
+    runtime = tmp_path.parent / f"{tmp_path.name}-runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     for name in _STORE_ENV:
         monkeypatch.delenv(name, raising=False)
 

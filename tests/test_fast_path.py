@@ -119,7 +119,7 @@ def test_unusable_store_path_matches(azctx_cli: AzctxCli, tmp_path: Path) -> Non
 def test_an_ended_session_warns_alike(azctx_cli: AzctxCli, azctx_env: dict[str, str]) -> None:
     seed(azctx_env)
     started = azctx_cli("session", "start")
-    session = started.stdout.strip().split("=", 1)[1]
+    session = started.stdout.splitlines()[0].split("=", 1)[1]
     azctx_cli("session", "end", env={"AZCTX_SESSION": session})
     for args in (("current",), ("list", "--names")):
         assert_same(azctx_cli, args, {"AZCTX_SESSION": session})
@@ -196,7 +196,7 @@ def test_select_matches_the_typer_app(
 def test_select_in_a_session_notes_alike(azctx_cli: AzctxCli, azctx_env: dict[str, str]) -> None:
     seed(azctx_env)
     started = azctx_cli("session", "start")
-    session = {"AZCTX_SESSION": started.stdout.strip().split("=", 1)[1]}
+    session = {"AZCTX_SESSION": started.stdout.splitlines()[0].split("=", 1)[1]}
     azctx_cli("select", "Prod Ω", "--scope", "process", env=session)
     code, out, err = fast_run(("select", "dev"), {**azctx_cli.env, **session})
     assert code == 0

@@ -251,7 +251,7 @@ def test_every_command_works_through_the_cli(
 
     started = _cli(by_env, "session", "start", "--ttl", "1h")
     assert started.exit_code == 0
-    match = re.fullmatch(r"export AZCTX_SESSION=(\S+)\n", started.stdout)
+    match = re.match(r"export AZCTX_SESSION=(\S+)\n", started.stdout)
     assert match is not None
     in_session = {**by_env, "AZCTX_SESSION": match.group(1)}
     assert "live" in _cli(in_session, "session", "status").stdout
