@@ -205,7 +205,10 @@ def cloud_options(cloud: Environment) -> dict[str, str]:
             loaded = json.loads(cloud.raw)
         except ValueError:
             loaded = {}
-        raw = {str(k).casefold(): v for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+        if isinstance(loaded, dict):
+            extended = loaded.get("ExtendedProperties")  # e.g. MicrosoftGraphUrl
+            merged = {**extended, **loaded} if isinstance(extended, dict) else loaded
+            raw = {str(k).casefold(): v for k, v in merged.items()}
     options: dict[str, str] = {}
     for field, option, dotted in _CLOUD_OPTIONS:
         value = raw.get(field.casefold())

@@ -325,3 +325,56 @@ def test_a_folder_left_by_a_killed_azctx_goes_with_the_next_run(
     world.ok("run", "--", "true")
     assert not folder.exists()
     assert holding(world.root, SP_SECRET.encode()) == []
+
+
+def test_managed_identities_are_written_as_the_cli_writes_them(world: AzWorld) -> None:
+    client = "55555555-aaaa-4bbb-8ccc-000000000005"
+    world.ok("add", "--account", client, "--account-type", "managed-identity", "--tenant",
+             TENANT, "--subscription", SP_SUB, "--name", "uami")  # fmt: skip
+    world.ok("add", "--account", "MSI@50342", "--account-type", "managed-identity", "--tenant",
+             TENANT, "--subscription", CERT_SUB, "--name", "system")  # fmt: skip
+    user = {"name": "userAssignedIdentity", "type": "servicePrincipal"}
+    assigned = world.account("--context", "uami")["user"]
+    assert assigned == {**user, "assignedIdentityInfo": f"MSIClient-{client}"}
+    system = world.account("--context", "system")
+    assert system["id"] == CERT_SUB
+    assert system["user"] == {
+        "name": "systemAssignedIdentity",
+        "type": "servicePrincipal",
+        "assignedIdentityInfo": "MSI",
+    }
+    listing = world.ok("run", "--context", "system", "--", "bash", "-c", 'ls "$AZURE_CONFIG_DIR"')
+    assert "service_principal_entries.json" not in listing.split()
+
+
+def test_a_custom_cloud_comes_with_its_endpoints(world: AzWorld) -> None:
+    cloud = {
+        "Name": "MyStack", "Type": "User-defined", "OnPremise": True,
+        "ResourceManagerUrl": "https://management.mystack.example/",
+        "ActiveDirectoryAuthority": "https://login.mystack.example/",
+        "ActiveDirectoryServiceEndpointResourceId": "https://management.mystack.example/app",
+        "GraphUrl": "https://graph.mystack.example/",
+        "AzureKeyVaultDnsSuffix": "vault.mystack.example",
+        "StorageEndpointSuffix": "mystack.example",
+    }  # fmt: skip
+    context = {
+        "Account": {"Id": SP, "Type": "ServicePrincipal",
+                    "ExtendedProperties": {"ServicePrincipalSecret": SP_SECRET}},
+        "Tenant": {"Id": TENANT}, "Subscription": {"Id": SP_SUB, "Name": "On stack"},
+        "Environment": cloud,
+    }  # fmt: skip
+    profile = {"DefaultContextKey": "stack", "EnvironmentTable": {"MyStack": cloud},
+               "Contexts": {"stack": context}, "ExtendedProperties": {}}  # fmt: skip
+    (world.root / "ctx.json").write_text(json.dumps(profile))
+    world.ok("import", str(world.root / "ctx.json"))
+    shown = world.account()
+    assert (shown["id"], shown["environmentName"]) == (SP_SUB, "MyStack")
+    query = "[name, endpoints.resourceManager, endpoints.activeDirectory, suffixes.keyvaultDns]"
+    show = world.ok("run", "--", world.az, "cloud", "show", "--query", query, "-o", "json")
+    assert json.loads(show) == [
+        "MyStack",
+        "https://management.mystack.example/",
+        "https://login.mystack.example",
+        ".vault.mystack.example",
+    ]
+    assert holding(world.root, SP_SECRET.encode()) == []
