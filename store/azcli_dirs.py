@@ -115,12 +115,14 @@ def write_config_dir(directory: Path, target: AzTarget | None, caller: Path) -> 
         plan.CLOUDS: plan.clouds_text(target, _read_text(caller / plan.CLOUDS)),
         plan.SP_ENTRIES: plan.sp_entries_text(target, pem),
         # Last: a prompt that reads the profile sees the other files already in place.
-        plan.PROFILE: plan.profile_text(target, str(uuid.uuid4())),
+        plan.PROFILE: plan.profile_text(
+            target, str(uuid.uuid5(uuid.NAMESPACE_URL, str(directory)))
+        ),
     }
     for name, text in texts.items():
         if text is None:
             _remove(directory / name)
-        else:
+        elif _read_text(directory / name) != text:  # a rewrite touches what changed only
             write_private(directory / name, text)
     _share_token_cache(directory, caller, target is not None and target.account_type == "user")
     for name in plan.WARM_FILES:
