@@ -25,6 +25,8 @@ CERTIFICATE_COPY = "azctx-certificate.pem"
 TOKEN_CACHE = "msal_token_cache.json"
 #: Files ``az`` rebuilds in a new directory; a copy of the caller's keeps the first call warm.
 WARM_FILES = ("commandIndex.json", "versionCheck.json")
+#: The folder of extensions ``az`` uses when ``AZURE_EXTENSION_DIR`` is not set.
+EXTENSIONS = "cliextensions"
 #: Every file azctx writes into such a directory (anything else there is ``az``'s own).
 MANAGED = (PROFILE, SP_ENTRIES, CONFIG, CLOUDS, CERTIFICATE_COPY, TOKEN_CACHE)
 

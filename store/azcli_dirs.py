@@ -104,9 +104,13 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-def write_config_dir(directory: Path, target: AzTarget | None, caller: Path) -> None:
+def write_config_dir(
+    directory: Path, target: AzTarget | None, caller: Path, extensions: str | None = None
+) -> None:
     """Make ``directory`` act as ``target`` (None: no default): every file azctx
-    manages is written or removed; whatever ``az`` itself wrote there stays."""
+    manages is written or removed; whatever ``az`` itself wrote there stays.
+    ``extensions``: the caller's extension folder, linked as ``cliextensions`` (for a
+    session's folder, which plain ``az`` uses without ``AZURE_EXTENSION_DIR``)."""
     pem = _certificate_pem(directory, target) if plan.needs_certificate(target) else None
     if pem != str(directory / plan.CERTIFICATE_COPY):
         _remove(directory / plan.CERTIFICATE_COPY)
@@ -127,6 +131,9 @@ def write_config_dir(directory: Path, target: AzTarget | None, caller: Path) -> 
     _share_token_cache(directory, caller, target is not None and target.account_type == "user")
     for name in plan.WARM_FILES:
         _copy_warm(caller / name, directory / name)
+    link = directory / plan.EXTENSIONS
+    if extensions is not None and not link.is_symlink() and os.path.isdir(extensions):
+        os.symlink(extensions, link)
 
 
 def _share_token_cache(directory: Path, caller: Path, share: bool) -> None:

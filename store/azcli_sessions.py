@@ -30,7 +30,14 @@ from azctx.projections.azcli_session import (
 )
 from azctx.projections.state import State
 
-from .azcli_dirs import caller_config_dir, remove_dir, runtime_root, write_config_dir, write_private
+from .azcli_dirs import (
+    caller_config_dir,
+    extension_dir,
+    remove_dir,
+    runtime_root,
+    write_config_dir,
+    write_private,
+)
 
 META = ".azctx-session.json"
 
@@ -71,13 +78,14 @@ def open_session(state: State, session: str, environ: Mapping[str, str], unseal:
     os.mkdir(directory, 0o700)
     previous = environ.get("AZURE_CONFIG_DIR") or None
     caller = caller_config_dir(environ)
-    inherited = _meta(caller)  # started inside another session: share that one's cache
+    extensions = extension_dir(environ, caller)
+    inherited = _meta(caller)  # started inside another session: share that one's
     if inherited is not None:
-        caller = Path(inherited["caller"])
-    meta = {"previous": previous, "caller": str(caller)}
+        caller, extensions = Path(inherited["caller"]), inherited.get("extensions", extensions)
+    meta = {"previous": previous, "caller": str(caller), "extensions": extensions}
     write_private(directory / META, json.dumps(meta))
-    now = datetime.now(UTC)
-    write_config_dir(directory, _target(session_default(state, session, now), unseal), caller)
+    target = _target(session_default(state, session, datetime.now(UTC)), unseal)
+    write_config_dir(directory, target, caller, extensions)
     return directory
 
 
@@ -123,8 +131,9 @@ def refresh_after_write(
                 continue
             directory = session_dir(session, environ)
             meta = _meta(directory)
-            if meta is not None:  # None: started on another host, or by the library
-                write_config_dir(directory, _target(after, unseal), Path(meta["caller"]))
+            if meta is not None:  # None: started on another host
+                target = _target(after, unseal)
+                write_config_dir(directory, target, Path(meta["caller"]), meta.get("extensions"))
         except (OSError, AzctxError) as exc:
             warn(f"the Azure CLI folder of session {session} was not updated: {exc}")
 

@@ -30,6 +30,7 @@ def sessions(world: AzWorld) -> list[Path]:
 
 
 def test_plain_az_follows_a_process_scope_select(world: AzWorld) -> None:
+    (world.caller_dir / "cliextensions").mkdir()  # the caller's az extensions
     other = world.root / "other-shell-azure"  # another shell's own az, no session
     shutil.copytree(world.caller_dir, other)
     before = snapshot(world.caller_dir)
@@ -41,6 +42,7 @@ def test_plain_az_follows_a_process_scope_select(world: AzWorld) -> None:
         {SHOW}
         ( unset AZCTX_SESSION; export AZURE_CONFIG_DIR={other}; {SHOW} )
         stat -c %a "$AZURE_CONFIG_DIR" "$AZURE_CONFIG_DIR"/service_principal_entries.json
+        readlink "$AZURE_CONFIG_DIR"/cliextensions
         eval "$(azctx session end 2>/dev/null)"
         echo "$AZURE_CONFIG_DIR"
     """
@@ -48,7 +50,8 @@ def test_plain_az_follows_a_process_scope_select(world: AzWorld) -> None:
     assert lines[0].startswith(str(world.runtime / "azctx" / "session-"))
     assert lines[1:4] == [CERT_SUB, SP_SUB, CALLER_SUBSCRIPTION]
     assert lines[4:6] == ["700", "600"]
-    assert lines[6] == str(world.caller_dir)  # restored
+    assert lines[6] == str(world.caller_dir / "cliextensions")  # shared, as the cache is
+    assert lines[7] == str(world.caller_dir)  # restored
     assert sessions(world) == []
     assert snapshot(world.caller_dir) == before
     assert holding(world.root, SP_SECRET.encode()) == []
