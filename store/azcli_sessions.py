@@ -1,6 +1,7 @@
 """Each live session's own Azure CLI directory (SPEC §5): made by ``session start``,
-rewritten by every write that changes what the session sees as its default (whoever
-wrote), removed when the session ends or expires.
+brought up to date by every write on this host (whoever wrote: another shell's
+user-scope select moves a session without a default of its own), removed when the
+session ends or expires.
 
 The directory is ``session-<id>`` in azctx's runtime folder (``azcli_dirs``). A small
 metadata file in it records the caller's Azure CLI directory at ``session start`` (the
@@ -117,22 +118,21 @@ def restore(session: str, environ: Mapping[str, str]) -> Restore:
 def refresh_after_write(
     loaded: State, state: State, environ: Mapping[str, str], unseal: Unseal, warn: Warn
 ) -> None:
-    """After a committed write from ``loaded`` to ``state``: rewrite the directory of
-    every live session whose default changed, remove those of ended or expired ones."""
+    """After a committed write from ``loaded`` to ``state``: bring the folder of every
+    live session on this host up to date (only files whose text changed are written:
+    this also catches changes another host made), and remove those of sessions that
+    ended or expired."""
     now = datetime.now(UTC)
     live = set(live_sessions(state, now))
     for session in open_sessions(loaded):
         try:
-            if session not in live:
-                remove_dir(session_dir(session, environ))
-                continue
-            after = session_default(state, session, now)
-            if after == session_default(loaded, session, now):
-                continue
             directory = session_dir(session, environ)
+            if session not in live:
+                remove_dir(directory)
+                continue
             meta = _meta(directory)
-            if meta is not None:  # None: started on another host
-                target = _target(after, unseal)
+            if meta is not None:  # None: a session of another host
+                target = _target(session_default(state, session, now), unseal)
                 write_config_dir(directory, target, Path(meta["caller"]), meta.get("extensions"))
         except (OSError, AzctxError) as exc:
             warn(f"the Azure CLI folder of session {session} was not updated: {exc}")
