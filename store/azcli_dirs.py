@@ -28,26 +28,32 @@ RUN_PREFIX = "run-"
 _RUN = re.compile(r"run-(\d+)-")
 
 
+def setting(environ: Mapping[str, str], name: str) -> str | None:
+    """A variable from ``environ``, else from this process's environment: a library
+    caller's ``environ`` holds azctx's variables, the folders are the process's."""
+    return environ[name] if name in environ else os.environ.get(name)
+
+
 def caller_config_dir(environ: Mapping[str, str]) -> Path:
     """The caller's own Azure CLI directory: ``$AZURE_CONFIG_DIR``, else ``~/.azure``."""
-    configured = environ.get("AZURE_CONFIG_DIR")
+    configured = setting(environ, "AZURE_CONFIG_DIR")
     if configured:
         return Path(configured).expanduser()
-    return Path(environ.get("HOME") or Path.home()) / ".azure"
+    return Path(setting(environ, "HOME") or Path.home()) / ".azure"
 
 
 def extension_dir(environ: Mapping[str, str], caller: Path) -> str:
     """Where the caller's ``az`` keeps its extensions."""
-    return environ.get("AZURE_EXTENSION_DIR") or str(caller / "cliextensions")
+    return setting(environ, "AZURE_EXTENSION_DIR") or str(caller / "cliextensions")
 
 
 def _candidates(environ: Mapping[str, str]) -> Iterator[Path]:
     uid = os.getuid()
-    runtime = environ.get("XDG_RUNTIME_DIR")
+    runtime = setting(environ, "XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime):
         yield Path(runtime) / "azctx"
     yield Path("/dev/shm") / f"azctx-{uid}"
-    yield Path(environ.get("TMPDIR") or tempfile.gettempdir()) / f"azctx-{uid}"
+    yield Path(setting(environ, "TMPDIR") or tempfile.gettempdir()) / f"azctx-{uid}"
 
 
 def runtime_root(environ: Mapping[str, str]) -> Path:

@@ -36,6 +36,7 @@ from .azcli_dirs import (
     extension_dir,
     remove_dir,
     runtime_root,
+    setting,
     write_config_dir,
     write_private,
 )
@@ -77,7 +78,7 @@ def open_session(state: State, session: str, environ: Mapping[str, str], unseal:
     """Make the new session's directory, naming its default (if any)."""
     directory = session_dir(session, environ)
     os.mkdir(directory, 0o700)
-    previous = environ.get("AZURE_CONFIG_DIR") or None
+    previous = setting(environ, "AZURE_CONFIG_DIR") or None
     caller = caller_config_dir(environ)
     extensions = extension_dir(environ, caller)
     inherited = _meta(caller)  # started inside another session: share that one's

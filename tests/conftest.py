@@ -14,6 +14,17 @@ import pytest
 _STORE_ENV = ("AZCTX_KEY", "AZCTX_KEY_FILE", "AZCTX_STORE")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fixtures set up outside a test (module- or session-scoped) keep the Azure CLI
+    folders of their sessions in the test run's temp folder too, never in /dev/shm."""
+    runtime = tmp_path_factory.mktemp("azctx-runtime")
+    runtime.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point azctx's default data and config folders at the test's own tmp_path, drop
