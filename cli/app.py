@@ -4,6 +4,7 @@ calls one ContextStore method, renders."""
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -45,8 +46,12 @@ def session_start(
     shell: ShellOpt = Shell.bash,
 ) -> None:
     """Start a session; use as: eval "$(azctx session start)"."""
+    from .shell_env import session_dir_line
+
     info = store_of(ctx).start_session(ttl)
     typer.echo(SHELL_EXPORT[shell.value][0].format(sid=info.session_id))
+    if (line := session_dir_line(shell.value, info.session_id, os.environ)) is not None:
+        typer.echo(line)
     typer.echo(
         f"azctx: session {info.session_id} started (expires {render.local_expiry(info.expires)})",
         err=True,
@@ -56,10 +61,15 @@ def session_start(
 @session_app.command("end")
 def session_end(ctx: typer.Context, shell: ShellOpt = Shell.bash) -> None:
     """End this shell's session; its secrets become unreadable forever."""
+    from .shell_env import restore_line, session_restore
+
+    back = session_restore(os.environ)  # read before the session's az folder goes
     result = store_of(ctx).end_session()
     for note in result.notes:
         typer.echo(note, err=True)
     typer.echo(SHELL_EXPORT[shell.value][1])
+    if (line := restore_line(shell.value, back)) is not None:
+        typer.echo(line)
     typer.echo(f"azctx: {result.summary}", err=True)
 
 
@@ -148,11 +158,17 @@ def run(
         typer.Option("--context", autocompletion=complete_names, help="Default: the default."),
     ] = None,
 ) -> None:
-    """Run CMD with the context's AZURE_* variables in its environment."""
+    """Run CMD as the context: AZURE_* variables, and a private AZURE_CONFIG_DIR."""
+    from functools import partial
+
+    from azctx.store.azcli_dirs import private_config_dir
+
     from .child import run_child
 
     prepared = store_of(ctx).environment_for(context)
     for note in prepared.notes:
         typer.echo(note, err=True)
     store_of(ctx).close()
-    raise typer.Exit(run_child(command, prepared.variables))
+    target = prepared.azcli
+    prepare = None if target is None else partial(private_config_dir, target, os.environ)
+    raise typer.Exit(run_child(command, prepared.variables, prepare))

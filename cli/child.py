@@ -2,18 +2,45 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
-import subprocess
-from collections.abc import Mapping, Sequence
-from types import FrameType
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from azctx.events import BadInput
 from azctx.projections.interop import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
 
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
-FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+#: Catchable signals whose default action ends a process: azctx passes them on to CMD
+#: and keeps waiting for it, so it never exits before CMD (SIGKILL aside).
+FORWARDED = tuple(
+    getattr(signal, name)
+    for name in (
+        "SIGINT",
+        "SIGTERM",
+        "SIGHUP",
+        "SIGQUIT",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGALRM",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGIO",
+        "SIGPWR",
+        "SIGXCPU",
+        "SIGSTKFLT",
+    )
+    if hasattr(signal, name)
+) + tuple(range(signal.SIGRTMIN, signal.SIGRTMAX + 1))
+#: Signals Python ignores for itself; CMD gets their default back (as subprocess does).
+RESTORED = (signal.SIGPIPE, signal.SIGXFSZ)
+#: ``si_code`` of a signal the kernel sent: a terminal's Ctrl-C, Ctrl-\ or hangup,
+#: which reached the whole foreground process group, CMD included.
+SI_KERNEL = 0x80
+#: How long one wait for a signal lasts before the child is polled anyway.
+POLL_SECONDS = 1.0
 
 #: Variables that name or prove an identity (or pick a cloud or a way to sign in) but
 #: that no context sets: the list, and where it comes from, is in projections/interop.py.
@@ -31,33 +58,63 @@ def child_environment(variables: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def run_child(command: Sequence[str], variables: Mapping[str, str]) -> int:
-    """Run ``command``; forward signals to it; return its exit code as a shell would."""
+Prepare = Callable[[], AbstractContextManager[Mapping[str, str]]]
+
+
+def run_child(
+    command: Sequence[str], variables: Mapping[str, str], prepare: Prepare | None = None
+) -> int:
+    """Run ``command``; pass signals on to it; return its exit code as a shell would.
+
+    ``prepare`` makes what the child needs around its run (the private Azure CLI
+    folder) and yields more variables for it; it is undone when the child has ended,
+    however it ended. Signals are held from before ``prepare`` until after the undoing,
+    so none of them can end azctx in between and leave the folder behind.
+    """
     if not command:
         raise BadInput("run needs a command", hint="azctx run -- CMD [ARG...]")
-    started: list[subprocess.Popen[bytes]] = []
-    pending: list[int] = []
-
-    def forward(signum: int, _frame: FrameType | None) -> None:
-        # A signal that arrives while the child is being started is delivered right
-        # after, instead of killing azctx and leaving the child behind.
-        if started:
-            started[0].send_signal(signum)
-        else:
-            pending.append(signum)
-
-    previous = {sig: signal.signal(sig, forward) for sig in FORWARDED}
+    waited = _waited()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     try:
-        started.append(_start(command, variables))
-        for signum in pending:
-            started[0].send_signal(signum)
-        code = started[0].wait()
+        with prepare() if prepare is not None else nullcontext({}) as extra:
+            env = child_environment(variables)
+            env.update(extra)
+            return _supervise(_start(command, env, previous), waited)
     except _CannotStart as exc:
         return exc.code
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 128 - code if code < 0 else code
+        while signal.sigtimedwait(waited, 0) is not None:
+            pass  # arrived after the child ended: it is gone, they are spent
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _waited() -> set[int]:
+    # A signal ignored when azctx started (nohup) stays ignored, by azctx and by CMD.
+    kept = {s for s in FORWARDED if signal.getsignal(s) != signal.SIG_IGN}
+    return {*kept, signal.SIGCHLD}
+
+
+def _supervise(pid: int, waited: set[int]) -> int:
+    """Wait for the child, passing on every held signal but one the terminal already
+    sent to the child's process group."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            return 128 - code if code < 0 else code
+        info = signal.sigtimedwait(waited, POLL_SECONDS)
+        if info is not None and info.si_signo != signal.SIGCHLD and _forward(info, pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, info.si_signo)
+
+
+def _forward(info: signal.struct_siginfo, pid: int) -> bool:
+    if info.si_code != SI_KERNEL:
+        return True  # kill(2) to azctx: only azctx got it
+    try:
+        return os.getpgid(pid) != os.getpgrp()  # a child in its own group missed it
+    except ProcessLookupError:
+        return False
 
 
 class _CannotStart(Exception):
@@ -66,9 +123,9 @@ class _CannotStart(Exception):
         self.code = code
 
 
-def _start(command: Sequence[str], variables: Mapping[str, str]) -> subprocess.Popen[bytes]:
+def _start(command: Sequence[str], env: Mapping[str, str], mask: Iterable[int]) -> int:
     try:
-        return subprocess.Popen(list(command), env=child_environment(variables))
+        return os.posix_spawnp(command[0], list(command), env, setsigmask=mask, setsigdef=RESTORED)
     except FileNotFoundError:
         _complain(f"{command[0]}: command not found")
         raise _CannotStart(EXIT_NOT_FOUND) from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from azctx.events import Actor, Context, Credential, Refused, account_key, name_key
+from azctx.events import Actor, Context, Credential, Environment, Refused, account_key, name_key
 
 from .state import ScopeState, State
 
@@ -193,3 +193,13 @@ def view(state: State, caller: Caller) -> View:
         )
     default = found[default_key].context.name if default_key is not None else None
     return View(tuple(items), default)
+
+
+def environments(state: State, caller: Caller) -> dict[str, Environment]:
+    """The custom clouds the caller can see, by name key: the user scope's, then its
+    live session's."""
+    found = dict(state.user.environments)
+    process = live_process(state, caller)
+    if process is not None:
+        found.update(process.environments)
+    return found

@@ -10,7 +10,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from azctx.events import (
-    BadInput,
     Credential,
     Disconnected,
     Event,
@@ -19,7 +18,6 @@ from azctx.events import (
     Undone,
     decode,
 )
-from azctx.projections import snapshot
 from azctx.projections.state import State, evolve
 from azctx.projections.view import (
     Caller,
@@ -31,12 +29,11 @@ from azctx.projections.view import (
 )
 
 from . import caller as callers
-from . import handoff, schedule, writing
-from .files import read_import_file, write_export_file
+from . import past, schedule, writing
 from .loader import StateCache, decoded, save_snapshot, verify_snapshots
 from .log import Log, VerifyReport, open_log
 from .results import KeyStatus, OperationResult, RunEnvironment, SessionInfo, SessionStatus
-from .when import When, parse_ttl, parse_when
+from .when import parse_ttl, parse_when
 
 if TYPE_CHECKING:
     from azctx.projections.decide import Decision
@@ -108,6 +105,7 @@ class ContextStore:
         caller = self._caller()
         with log.write(after_commit):
             state, base = self._cache.load(log)
+            loaded = state  # what the live sessions saw before this write
             before = state.seq
             state = writing.expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
@@ -121,6 +119,10 @@ class ContextStore:
             state = evolve(state, entry.seq, decision.event)
         # Only once committed: the next operation of this object starts from here.
         self._cache.remember(entry, state, base)
+        if any(not info.ended for info in loaded.sessions.values()):  # else: no I/O at all
+            from .azcli_sessions import refresh_after_write
+
+            refresh_after_write(loaded, state, self._environ, log.unseal, self._warn)
         return entry.seq, decision.event, tuple(decision.notes)
 
     @staticmethod
@@ -269,6 +271,9 @@ class ContextStore:
 
         _, event, _ = self._write(decider)
         assert isinstance(event.op, SessionStarted)
+        from .azcli_sessions import start_session_dir  # the session's own az folder
+
+        start_session_dir(self.state(), session_id, self._environ, self._open().unseal, self._warn)
         return SessionInfo(session_id, event.op.expires)
 
     def end_session(self) -> OperationResult:
@@ -299,9 +304,13 @@ class ContextStore:
         from azctx.projections import interop  # only these commands need it
         from azctx.projections.decide import decide_import
 
+        from .files import read_import_file
+
         text = read_import_file(path)
         if from_az_cli:
-            plan = interop.parse_az_cli(text)
+            from .azcli_import import parse_profile  # + service_principal_entries.json
+
+            plan = parse_profile(text, path)
         else:
             plan = interop.parse_az_powershell(text, rename_invalid=rename_invalid)
         wanted = {s.account: (s.secret, s.certificate_path) for s in plan.secrets}
@@ -332,21 +341,12 @@ class ContextStore:
         )
 
     # ------------------------------------------------------------------ reads
-    def _resolve(self, log: Log, when: When) -> int:
-        head, _ = log.head()
-        if when.seq is not None:
-            if not 1 <= when.seq <= head:
-                raise BadInput(f"there is no operation {when.seq} (the log has {head})")
-            return when.seq
-        assert when.time is not None
-        return log.seq_at(when.time)
-
     def state(self, at: str | None = None) -> State:
         """The projected state now, or after the operation/time ``at`` names."""
         upto = None
         log = self._open()
         if at is not None:
-            upto = self._resolve(log, parse_when(at, "--at"))
+            upto = past.resolve(log, parse_when(at, "--at"))
         state, _ = self._cache.load(log, upto)
         return state
 
@@ -386,28 +386,13 @@ class ContextStore:
         context: str | None = None,
         since: str | None = None,
     ) -> list[HistoryRow]:
-        from azctx.projections.history import history_rows
-        from azctx.projections.state import undone_by
-
-        log = self._open()
-        after_seq, after_time = 0, None
-        if since is not None:
-            when = parse_when(since, "--since")
-            if when.seq is not None:
-                after_seq = self._resolve(log, when)
-            after_time = when.time
-        # The whole log is read (and so checked) below; the newest snapshot too, so a
-        # forged cache is reported here as it is by every read of the present.
-        log.latest_snapshot(snapshot.PROJECTION_VERSION)
-        entries = list(decoded(log, 0))
-        undone = undone_by(entries)
-        return history_rows(
-            entries, undone, limit=limit, context=context, since=after_time, after=after_seq
-        )
+        return past.history(self._open(), limit=limit, context=context, since=since)
 
     def environment_for(self, name: str | None = None) -> RunEnvironment:
         """The variables a child process needs to act as context ``name`` (default:
         the default context): for ``azctx run`` and Python background jobs."""
+        from . import handoff  # only run and Python jobs hand a context on
+
         return handoff.run_environment(self._open(), self.state(), self._caller(), name)
 
     def export(
@@ -419,6 +404,9 @@ class ContextStore:
         force: bool = False,
     ) -> str:
         """Write Az PowerShell's AzureRmContext.json; returns a one-line summary."""
+        from . import handoff
+        from .files import write_export_file
+
         log, state, caller = self._open(), self.state(), self._caller()
         text, count = handoff.export_text(log, state, caller, context, include_secrets)
         write_export_file(path, text, private=include_secrets, force=force)

@@ -5,21 +5,12 @@ from __future__ import annotations
 
 import base64
 
-from azctx.events import Credential, Environment, account_key, name_key
+from azctx.events import Credential, account_key, name_key
 from azctx.projections.state import State
-from azctx.projections.view import Caller, ViewContext, live_process, view
+from azctx.projections.view import Caller, ViewContext, environments, view
 
 from .log import Log
 from .results import RunEnvironment
-
-
-def custom_environments(state: State, caller: Caller) -> dict[str, Environment]:
-    """Custom environments the caller can see: user scope, then its session's."""
-    found = dict(state.user.environments)
-    process = live_process(state, caller)
-    if process is not None:
-        found.update(process.environments)
-    return found
 
 
 def secret_of(log: Log, item: ViewContext) -> tuple[str | None, Credential | None]:
@@ -43,22 +34,25 @@ def _notes(item: ViewContext, cred: Credential | None) -> tuple[str, ...]:
 
 def run_environment(log: Log, state: State, caller: Caller, name: str | None) -> RunEnvironment:
     """The variables a child process needs to act as context ``name`` (default: the
-    default context)."""
+    default context), and what its private Azure CLI folder must hold."""
     from azctx.projections import interop  # only these commands need it
+    from azctx.projections.azcli_dir import az_target
 
     item = view(state, caller).pick(name)
     secret, cred = secret_of(log, item)
     ctx = item.context
+    cloud = environments(state, caller).get(name_key(ctx.environment))
     variables = interop.environment_variables(
         ctx,
         secret=secret,
         credential_kind=None if cred is None else cred.kind,
         certificate_path=None if cred is None else cred.certificate_path,
-        environment=custom_environments(state, caller).get(name_key(ctx.environment)),
+        environment=cloud,
     )
     if caller.session is not None:
         variables["AZCTX_SESSION"] = caller.session
-    return RunEnvironment(ctx.name, variables, _notes(item, cred))
+    azcli = az_target(ctx, cred, secret, cloud)
+    return RunEnvironment(ctx.name, variables, _notes(item, cred), azcli)
 
 
 def export_text(
@@ -82,5 +76,5 @@ def export_text(
     if default is not None and all(name_key(i.context.name) != name_key(default) for i in items):
         default = None
     contexts = [i.context for i in items]
-    environments = custom_environments(state, caller)
-    return interop.export_az_powershell(contexts, default, environments, secrets), len(items)
+    clouds = environments(state, caller)
+    return interop.export_az_powershell(contexts, default, clouds, secrets), len(items)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from azctx.projections.azcli_dir import AzTarget
 
 
 class OperationResult(NamedTuple):
@@ -36,6 +39,7 @@ class RunEnvironment(NamedTuple):
     context: str
     variables: dict[str, str]
     notes: tuple[str, ...] = ()
+    azcli: AzTarget | None = None  # what run's private AZURE_CONFIG_DIR acts as
 
     def __repr__(self) -> str:  # the variables hold a secret: never show them
         return f"RunEnvironment(context={self.context!r}, variables=<{len(self.variables)}>)"

@@ -14,6 +14,17 @@ import pytest
 _STORE_ENV = ("AZCTX_KEY", "AZCTX_KEY_FILE", "AZCTX_STORE")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fixtures set up outside a test (module- or session-scoped) keep the Azure CLI
+    folders of their sessions in the test run's temp folder too, never in /dev/shm."""
+    runtime = tmp_path_factory.mktemp("azctx-runtime")
+    runtime.chmod(0o700)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_RUNTIME_DIR", str(runtime))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Point azctx's default data and config folders at the test's own tmp_path, drop
@@ -22,8 +33,22 @@ def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AZCTX_DATA_DIR", str(tmp_path / "azctx-data"))
     monkeypatch.setenv("AZCTX_CONFIG_DIR", str(tmp_path / "azctx-config"))
+    # the private Azure CLI folders of run and sessions (SPEC §5), beside tmp_path (a
+    # test may check that tmp_path holds nothing but the store)
+    runtime = tmp_path.parent / f"{tmp_path.name}-runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     for name in _STORE_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def az() -> str:
+    """The real Azure CLI: from PATH, else installed once into the bench's cache venv
+    (never skipped on CI)."""
+    from azcli_world import find_or_install_az
+
+    return find_or_install_az()
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ def test_secrets_leak_nowhere_and_are_shredded(tmp_path: Path) -> None:
     ]
     assert [o.code for o in outputs] == [0, 0, 1, 0], [o.describe() for o in outputs]
     started = run(["session", "start"], env)
-    session = started.out.strip().split("=", 1)[1]
+    session = started.out.splitlines()[0].split("=", 1)[1]
     in_session = {**env, "AZCTX_SESSION": session}
     outputs += [
         started,

@@ -83,7 +83,7 @@ def add(
 
 def start_session(cli: AzctxCli) -> str:
     result = cli("session", "start")
-    match = SESSION_LINE.fullmatch(result.stdout.strip())
+    match = SESSION_LINE.fullmatch(result.stdout.splitlines()[0])
     assert match is not None, result.stdout
     return match.group(1)
 
@@ -464,7 +464,7 @@ def test_a_session_has_its_own_process_scope(azctx_cli: AzctxCli) -> None:
     add(azctx_cli, "saved")
     started = azctx_cli("session", "start", "--ttl", "30m")
     assert started.stderr.startswith("azctx: session ")
-    session = SESSION_LINE.fullmatch(started.stdout.strip())
+    session = SESSION_LINE.fullmatch(started.stdout.splitlines()[0])
     assert session is not None
     mine: dict[str, str | None] = {"AZCTX_SESSION": session.group(1), "AZCTX_AUTOSAVE": "false"}
     assert azctx_cli("list", env=mine).stdout == ""
@@ -495,11 +495,13 @@ def test_session_start_and_end_print_shell_lines(
 ) -> None:
     started = azctx_cli("session", "start", "--shell", shell)
     pattern = re.escape(start).replace(r"\{\}", r"([A-Za-z0-9_-]+)")
-    match = re.fullmatch(pattern + "\n", started.stdout)
+    first, folder = started.stdout.splitlines()  # and the session's AZURE_CONFIG_DIR
+    match = re.fullmatch(pattern, first)
     assert match is not None, started.stdout
+    assert folder.startswith(("export AZURE_CONFIG_DIR=", "set -gx AZURE_CONFIG_DIR ", "$env:AZ"))
     sid = match.group(1)
     ended = azctx_cli("session", "end", "--shell", shell, env={"AZCTX_SESSION": sid})
-    assert ended.stdout == end + "\n"
+    assert ended.stdout.splitlines()[0] == end
     assert "ended" in ended.stderr
 
 

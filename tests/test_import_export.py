@@ -458,7 +458,7 @@ def test_import_into_process_scope_needs_a_session(azctx: Azctx, tmp_path: Path)
     one_error(refused)
 
     started = azctx.ok("session", "start").stdout
-    session = started.strip().split("=", 1)[1]
+    session = started.splitlines()[0].split("=", 1)[1]
     in_session = Azctx(azctx.root)
     env = {**in_session.environ, "AZCTX_SESSION": session}
     result = CliRunner().invoke(

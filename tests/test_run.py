@@ -253,6 +253,8 @@ def test_service_principal_secret_reaches_environment_credential(world: World) -
         "AZURE_AUTHORITY_HOST",
         "AZURE_CLIENT_ID",
         "AZURE_CLIENT_SECRET",
+        "AZURE_CONFIG_DIR",  # the private Azure CLI folder (SPEC §5)
+        "AZURE_EXTENSION_DIR",
         "AZURE_SUBSCRIPTION_ID",
         "AZURE_TENANT_ID",
     ]
@@ -286,7 +288,12 @@ def test_user_account_says_no_secret_and_still_runs(world: World) -> None:
     assert ours == ["note: 'me' is a user account: there is no secret to hand over"]
     report = report_of(result)
     assert report["kind"] is None  # nothing for EnvironmentCredential to act on
-    assert report["azure"] == ["AZURE_AUTHORITY_HOST", "AZURE_TENANT_ID"]
+    assert report["azure"] == [
+        "AZURE_AUTHORITY_HOST",
+        "AZURE_CONFIG_DIR",
+        "AZURE_EXTENSION_DIR",
+        "AZURE_TENANT_ID",
+    ]
     assert report["values"]["AZURE_TENANT_ID"] == USER_TENANT
     assert report["values"]["AZCTX_CONTEXT"] == "me"
 
