@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import azctx.cli.app as cli_app
+import azctx.cli.common as cli_common
 import pytest
 from azctx.store.context_store import ContextStore
 
@@ -577,7 +577,7 @@ def test_destructive_commands_without_a_tty_or_flag_are_refused(
 def test_destructive_commands_ask_on_a_tty(
     azctx_cli: AzctxCli, monkeypatch: pytest.MonkeyPatch, label: str, args: list[str]
 ) -> None:
-    monkeypatch.setattr(cli_app, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_common, "stdin_is_tty", lambda: True)
     _two_contexts(azctx_cli)
     head = azctx_cli.head()
     declined = azctx_cli(*args, input="n\n", code=1)
@@ -592,7 +592,7 @@ def test_destructive_commands_ask_on_a_tty(
 
 
 def test_flags_skip_the_question(azctx_cli: AzctxCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_app, "_stdin_is_tty", lambda: True)
+    monkeypatch.setattr(cli_common, "stdin_is_tty", lambda: True)
     _two_contexts(azctx_cli)
     azctx_cli("rename", "a", "b", "--force", input="")
     azctx_cli("remove", "b", "--force", input="")
@@ -644,12 +644,12 @@ def test_context_names_complete_from_the_store(
     for key, value in azctx_cli.env.items():
         if value is not None:
             monkeypatch.setenv(key, value)
-    ctx = typer.Context(typer.main.get_command(cli_app.app))
+    ctx = typer.Context(typer.main.get_command(cli_common.app))
     ctx.params["store"] = azctx_cli.env["AZCTX_STORE"]
-    assert cli_app._complete_names(ctx, "") == ["Dev", "dev-2", "prod"]
-    assert cli_app._complete_names(ctx, "DE") == ["Dev", "dev-2"]
+    assert cli_common.complete_names(ctx, "") == ["Dev", "dev-2", "prod"]
+    assert cli_common.complete_names(ctx, "DE") == ["Dev", "dev-2"]
     ctx.params["store"] = str(Path(os.devnull))  # not a store: nothing, and no error
-    assert cli_app._complete_names(ctx, "") == []
+    assert cli_common.complete_names(ctx, "") == []
 
     words = {"_AZCTX_COMPLETE": "complete_bash", "COMP_WORDS": "azctx select p", "COMP_CWORD": "2"}
     assert azctx_cli(env=dict(words)).stdout == "prod\n"

@@ -341,7 +341,11 @@ class ModelOps:
         ctx = sc0.contexts.get(fold(old))
         if ctx is None:
             raise MRefused("unknown")
-        if fold(new) != fold(old) and fold(new) in self.m.names(c, t) and not force:
+        # NEW taken where the rename goes, or seen by the caller (a session's own
+        # context shadowing the user-scope one renamed): both ask first.
+        seen = {fold(item.name) for item in self.m.view(c)[0]}
+        taken = fold(new) in self.m.names(c, t) or fold(new) in seen
+        if fold(new) != fold(old) and taken and not force:
             raise MRefused("taken")
 
         def apply(m: Model, op: MOp) -> None:
