@@ -215,7 +215,7 @@ class LogContract:
         # The hash check and the decryption share one encoding of the row's columns
         # (replay reads every row; encoding it twice was a fifth of its cost).
         _append(log, 5)
-        from azctx.store import log as log_module
+        from azctx.store import chain as log_module
 
         calls: list[int] = []
 
@@ -593,6 +593,8 @@ def test_files_and_folders_are_private(tmp_path: Path, url: bool) -> None:
 def test_sqlite_settings(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     with open_log(path) as log:
+        with log.write():
+            pass  # opening creates nothing: the first write makes the store
         conn = log._recorder._conn  # type: ignore[attr-defined]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
