@@ -776,7 +776,7 @@ class ContextStore:
         rotation = prepare_rotation(log.master_key_info(), new_key_file)
 
         def decider(lg: Log, state: State, caller: Caller) -> d.Decision:
-            key_id = lg.rotate_master_key(rotation.key)
+            key_id = lg.rotate_master_key(rotation.key, rotation.path)
             return d.decide_key_rotate(state, caller, master_key_id=key_id)
 
         installed = False

@@ -157,7 +157,8 @@ class _Opener:
     def absent(self, where: str) -> Log:
         """A store to be created by its first write; until then it reads as empty."""
         master = self._master
-        stored = "" if master is None else master.key_id
+        # No store, so no key id yet unless a key is configured: "none" until then.
+        stored = "none" if master is None else master.key_id
         return Log(EmptyRecorder(where), Attached(master, stored, ""), maker=self)
 
     def existing(self, recorder: Recorder, *, create: bool, key_required: bool) -> Log:

@@ -14,8 +14,22 @@ from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
+from .errors import TamperedError
+
 #: Seconds a command waits for the store (a lock, or the server) before exit 3.
 DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+def wrong_type(what: str) -> TamperedError:
+    """A stored value of the wrong type (a text where bytes belong): tampering."""
+    return TamperedError(f"{what} holds a value of the wrong type: the store was altered")
+
+
+def meta_value(name: str, value: object) -> bytes:
+    """A ``meta`` value as stored; anything but bytes was put there by hand."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TamperedError(f"the record meta.{name} is not valid: the store was altered")
 
 
 class LogRow(NamedTuple):

@@ -38,7 +38,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from . import schema, sqlite_file
 from .errors import CorruptStoreError, StoreAbsentError, StoreLockedError, StoreUnavailableError
-from .recorder import DEFAULT_LOCK_TIMEOUT, DataKeyRow, LogRow, SnapshotRow
+from .recorder import (
+    DEFAULT_LOCK_TIMEOUT,
+    DataKeyRow,
+    LogRow,
+    SnapshotRow,
+    meta_value,
+    wrong_type,
+)
 
 _WRITE_OPTION = "azctx_write"
 # An arbitrary constant naming azctx's write locks among PostgreSQL advisory locks (the
@@ -76,14 +83,20 @@ _meta = schema.meta
 
 
 def _log_row(r: Any) -> LogRow:
-    return LogRow(
-        r.seq, r.time, r.kind, r.scope, r.session, r.key_id, bytes(r.nonce),
-        bytes(r.ciphertext), bytes(r.prev_hash), bytes(r.hash),
-    )  # fmt: skip
+    try:
+        return LogRow(
+            r.seq, r.time, r.kind, r.scope, r.session, r.key_id, bytes(r.nonce),
+            bytes(r.ciphertext), bytes(r.prev_hash), bytes(r.hash),
+        )  # fmt: skip
+    except TypeError:  # a text where a blob belongs, written behind azctx's back
+        raise wrong_type(f"log row {r.seq}") from None
 
 
 def _key_row(r: Any) -> DataKeyRow:
-    return DataKeyRow(r.key_id, r.kind, r.session, bytes(r.wrapped), r.created)
+    try:
+        return DataKeyRow(r.key_id, r.kind, r.session, bytes(r.wrapped), r.created)
+    except TypeError:
+        raise wrong_type(f"data key {r.key_id}") from None
 
 
 class SqlAlchemyRecorder:
@@ -207,7 +220,7 @@ class SqlAlchemyRecorder:
         if self._in_lock:
             return "writer"  # our advisory lock: another azctx command holds it
         # A table lock azctx never takes: another database session holds it.
-        return "session" if self._write_conn is not None else "read"
+        return "session"
 
     def _unavailable(self, exc: SQLAlchemyError, state: str, detail: str) -> StoreError:
         # Connection failures carry no SQLSTATE (libpq reports them before any server
@@ -363,7 +376,7 @@ class SqlAlchemyRecorder:
 
     def get_meta(self, name: str) -> bytes | None:
         row = self._first(select(_meta.c.value).where(_meta.c.name == name))
-        return None if row is None else bytes(row[0])
+        return None if row is None else meta_value(name, row[0])
 
     def set_meta(self, name: str, value: bytes) -> None:
         conn = self._writing()
@@ -426,10 +439,13 @@ class SqlAlchemyRecorder:
             .order_by(_snapshots.c.seq.desc())
             .limit(limit)
         )
-        return [
-            SnapshotRow(r.seq, r.version, r.key_id, bytes(r.nonce), bytes(r.ciphertext))
-            for r in self._all(statement)
-        ]
+        try:
+            return [
+                SnapshotRow(r.seq, r.version, r.key_id, bytes(r.nonce), bytes(r.ciphertext))
+                for r in self._all(statement)
+            ]
+        except TypeError:
+            raise wrong_type("a snapshot") from None
 
     def has_snapshot(self, seq: int, version: int) -> bool:
         condition = (_snapshots.c.version == version) & (_snapshots.c.seq == seq)

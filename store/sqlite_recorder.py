@@ -20,7 +20,14 @@ from azctx.events.errors import StoreError
 
 from . import sqlite_file, write_queue
 from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
-from .recorder import DEFAULT_LOCK_TIMEOUT, DataKeyRow, LogRow, SnapshotRow
+from .recorder import (
+    DEFAULT_LOCK_TIMEOUT,
+    DataKeyRow,
+    LogRow,
+    SnapshotRow,
+    meta_value,
+    wrong_type,
+)
 
 LOCK_ATTEMPTS = 3
 
@@ -30,13 +37,19 @@ _KEY_COLUMNS = "key_id, kind, session, wrapped, created"
 
 
 def _log_row(r: Any) -> LogRow:
-    return LogRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7]), bytes(r[8]), bytes(r[9])
-    )
+    try:
+        return LogRow(
+            r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7]), bytes(r[8]), bytes(r[9])
+        )
+    except TypeError:  # a text where a blob belongs, written behind azctx's back
+        raise wrong_type(f"log row {r[0]}") from None
 
 
 def _key_row(r: Any) -> DataKeyRow:
-    return DataKeyRow(r[0], r[1], r[2], bytes(r[3]), r[4])
+    try:
+        return DataKeyRow(r[0], r[1], r[2], bytes(r[3]), r[4])
+    except TypeError:
+        raise wrong_type(f"data key {r[0]}") from None
 
 
 class SqliteRecorder:
@@ -196,7 +209,7 @@ class SqliteRecorder:
 
     def get_meta(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM meta WHERE name = ?", (name,))
-        return None if row is None else bytes(row[0])
+        return None if row is None else meta_value(name, row[0])
 
     def set_meta(self, name: str, value: bytes) -> None:
         self._exec("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
@@ -259,7 +272,10 @@ class SqliteRecorder:
             " ORDER BY seq DESC LIMIT ?",
             (version, bound, limit),
         )
-        return [SnapshotRow(r[0], r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+        try:
+            return [SnapshotRow(r[0], r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+        except TypeError:
+            raise wrong_type("a snapshot") from None
 
     def has_snapshot(self, seq: int, version: int) -> bool:
         row = self._one("SELECT 1 FROM snapshots WHERE version = ? AND seq = ?", (version, seq))
