@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from . import crypto
-from .crypto import AESGCM
 from .errors import TamperedError
 from .recorder import LogRow, Recorder
 from .rows import ZERO_HASH, Entry, missing, row_hash, row_metadata

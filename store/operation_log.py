@@ -19,8 +19,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from . import chain, crypto, keyring, keys
-from .crypto import AESGCM
 from .errors import (
     KeyDestroyedError,
     MalformedKeyError,

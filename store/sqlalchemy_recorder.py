@@ -117,7 +117,6 @@ class SqlAlchemyRecorder:
                 blank = sqlite_file.prepare(Path(parsed.database).expanduser(), create=create)
             except StoreAbsentError:
                 raise StoreAbsentError(self._description) from None
-        self._in_lock = False
         self._engine = self._make_engine(url, blank)
 
     @property
@@ -191,7 +190,9 @@ class SqlAlchemyRecorder:
         detail = lines[0] if lines else type(exc).__name__
         if state in ("55P03", "40P01", "40001"):
             # lock_not_available, deadlock, serialization failure
-            return StoreLockedError.at(self._description, self._lock_holder())
+            # A table lock azctx never takes (its own lock is told apart in ``_lock``):
+            # another database session holds it.
+            return StoreLockedError.at(self._description, "session")
         if state == "57014":
             return StoreUnavailableError(
                 f"the database {self._description} cancelled a statement: {detail}",
@@ -215,12 +216,6 @@ class SqlAlchemyRecorder:
                 f"the database {self._description} does not hold an intact azctx store ({orig})"
             )
         return self._unavailable(exc, state, detail)
-
-    def _lock_holder(self) -> str:
-        if self._in_lock:
-            return "writer"  # our advisory lock: another azctx command holds it
-        # A table lock azctx never takes: another database session holds it.
-        return "session"
 
     def _unavailable(self, exc: SQLAlchemyError, state: str, detail: str) -> StoreError:
         # Connection failures carry no SQLSTATE (libpq reports them before any server
@@ -315,12 +310,16 @@ class SqlAlchemyRecorder:
                 conn.close()
 
     def _lock(self, conn: Connection) -> None:
-        if self._dialect == "postgresql":
-            self._in_lock = True
-            try:
-                conn.execute(text(PG_LOCK_SQL), {"namespace": PG_LOCK_NAMESPACE})
-            finally:
-                self._in_lock = False
+        if self._dialect != "postgresql":
+            return
+        try:
+            conn.execute(text(PG_LOCK_SQL), {"namespace": PG_LOCK_NAMESPACE})
+        except SQLAlchemyError as exc:
+            error = self._translate(exc)
+            if isinstance(error, StoreLockedError):
+                # Our advisory lock: only another azctx command takes it.
+                error = StoreLockedError.at(self._description, "writer")
+            raise error from None
 
     def scrub(self, shredded: bool) -> None:
         database = self._engine.url.database
