@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NamedTuple
 
 from azctx.events import BadInput
 
 from . import keyring, keys
-from .empty_recorder import EmptyRecorder
 from .errors import CorruptStoreError, SchemaTooNewError, StoreAbsentError
 from .keys import MasterKey
 from .migrations import HEAD_REVISION, REVISIONS
@@ -28,12 +26,16 @@ LOCK_TIMEOUT_ENV = "AZCTX_LOCK_TIMEOUT"
 MAX_LOCK_TIMEOUT = 3600.0
 
 
-class Attached(NamedTuple):
-    """The key records of an open store (``master`` None: opened without the key)."""
+class Attached:
+    """The key records of an open store (``master`` None: opened without the key).
+    A plain class: a NamedTuple costs a prompt command more to define."""
 
-    master: MasterKey | None
-    stored_key_id: str
-    log_key_id: str
+    __slots__ = ("log_key_id", "master", "stored_key_id")
+
+    def __init__(self, master: MasterKey | None, stored_key_id: str, log_key_id: str) -> None:
+        self.master = master
+        self.stored_key_id = stored_key_id
+        self.log_key_id = log_key_id
 
 
 def open_log(
@@ -156,6 +158,8 @@ class _Opener:
 
     def absent(self, where: str) -> Log:
         """A store to be created by its first write; until then it reads as empty."""
+        from .empty_recorder import EmptyRecorder  # only for a store not created yet
+
         master = self._master
         # No store, so no key id yet unless a key is configured: "none" until then.
         stored = "none" if master is None else master.key_id

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -47,40 +47,40 @@ from .rows import (
 SECRET_KINDS = keyring.SECRET_KINDS
 _SNAPSHOT_PAGE = 8
 
+if TYPE_CHECKING:  # annotations only: defining Protocol classes costs a prompt command
 
-class Keys(Protocol):
-    """How a ``Log`` gets its key records: ``opening.Attached`` once the store exists."""
+    class Keys(Protocol):
+        """How a ``Log`` gets its key records: ``opening.Attached`` once the store exists."""
 
-    @property
-    def master(self) -> MasterKey | None: ...
+        @property
+        def master(self) -> MasterKey | None: ...
 
-    @property
-    def stored_key_id(self) -> str: ...
+        @property
+        def stored_key_id(self) -> str: ...
 
-    @property
-    def log_key_id(self) -> str: ...
+        @property
+        def log_key_id(self) -> str: ...
 
+    class Maker(Protocol):
+        """Creates a store that did not exist when it was opened, at its first write."""
 
-class Maker(Protocol):
-    """Creates a store that did not exist when it was opened, at its first write."""
+        def recorder(self) -> Recorder:
+            """The recorder of the store, its file (and folder) created."""
+            ...
 
-    def recorder(self) -> Recorder:
-        """The recorder of the store, its file (and folder) created."""
-        ...
+        def attach(self, recorder: Recorder) -> Keys:
+            """Inside the first write transaction: the schema and key records, made now
+            unless another process made them first."""
+            ...
 
-    def attach(self, recorder: Recorder) -> Keys:
-        """Inside the first write transaction: the schema and key records, made now
-        unless another process made them first."""
-        ...
+        def probe(self) -> tuple[Recorder, Keys] | None:
+            """The store, if another process has created it since: its recorder and key
+            records, checked as at any open; None while it still does not exist."""
+            ...
 
-    def probe(self) -> tuple[Recorder, Keys] | None:
-        """The store, if another process has created it since: its recorder and key
-        records, checked as at any open; None while it still does not exist."""
-        ...
-
-    def key_location(self) -> tuple[keys.KeySource, Path] | None:
-        """Where the first write will take the key from, when no key is loaded yet."""
-        ...
+        def key_location(self) -> tuple[keys.KeySource, Path] | None:
+            """Where the first write will take the key from, when no key is loaded yet."""
+            ...
 
 
 class Log:
