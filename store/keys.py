@@ -320,11 +320,9 @@ class KeyRotation:
 
     def commit(self) -> None:
         try:
-            if self.replaces:
+            if self.replaces:  # else it is at ``path`` already (``prepare_rotation``)
                 os.replace(self.temp, self.path)
-            else:
-                os.unlink(self.temp)  # already linked at ``path`` by prepare_rotation
-            _fsync_dir(self.path.parent)
+                _fsync_dir(self.path.parent)
         except OSError as exc:
             raise MissingKeyError(
                 f"the store now needs the new key, but it could not be moved to {self.path}:"
@@ -439,7 +437,10 @@ def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None
         check_folder(path.parent)
         fd = _write_locked(temp, (encode_key(key) + "\n").encode("ascii"))
         if not replaces:
+            # At its final place at once, and by that name only (the lock goes with the
+            # file): a crash leaves no temporary name behind, only this new key.
             _install(temp, path, overwrite=False)
+            os.unlink(temp)
         _fsync_dir(path.parent)
     except OSError as exc:
         rotation = KeyRotation(key, path, temp, replaces, fd)

@@ -53,6 +53,8 @@ elif step == "rewrapped":  # the store rewrapped inside its transaction, not com
     Log.append = after(Log.append)
 elif step == "committed":  # committed, the new key not yet renamed into place
     os.replace = die
+elif step == "after-commit":  # committed, before anything is done with the new key file
+    keys.KeyRotation.commit = die
 elif step == "renamed":  # renamed, the folder not yet flushed nor the rotation over
     replace, renamed = os.replace, []
     def replaced(*args, **kwargs):
@@ -63,7 +65,7 @@ elif step == "renamed":  # renamed, the folder not yet flushed nor the rotation 
             die()
     os.replace, keys._fsync_dir = replaced, flush
 from azctx.cli.main import main
-sys.argv = ["azctx", "key", "rotate"]
+sys.argv = ["azctx", "key", "rotate", *sys.argv[2:]]
 main()
 """
 
@@ -128,6 +130,23 @@ def test_a_rotation_killed_at_its_rename_by_strace(env: dict[str, str]) -> None:
     assert _store_key_id(env) != before  # killed after the commit, before the rename
     assert len(_leftovers(env)) == 1
     _every_command_opens(env)
+
+
+@pytest.mark.parametrize("step", ["new-key-written", "after-commit"])
+def test_a_rotation_to_a_new_key_file_killed_leaves_no_temporary_file(
+    env: dict[str, str], tmp_path: Path, step: str
+) -> None:
+    new_file = tmp_path / "rotated" / "new.key"
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLER, step, "--new-key-file", str(new_file)],
+        env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    assert sorted(p.name for p in new_file.parent.iterdir()) == ["new.key"]
+    if step == "after-commit":  # the store needs the new key: it is where it was asked to be
+        env = {**env, "AZCTX_KEY_FILE": str(new_file)}
+    listed = run(["list", "--names"], env)
+    assert (listed.code, listed.out) == (0, "n\n"), listed.describe()
 
 
 def _simulate_commit_without_rename(env: dict[str, str]) -> keys.KeyRotation:
