@@ -1,5 +1,11 @@
 """azctx.store: the encrypted, hash-chained, append-only log and its keys.
 
+``log`` gathers the log's names: ``operation_log.Log`` over a ``recorder.Recorder``
+(``sqlite_recorder``, ``sqlalchemy_recorder``; ``empty_recorder`` for a store not created
+yet), the row format (``rows``), the chain checks (``chain``), the key records and data
+keys (``keyring``), opening (``opening``), the master key and its file (``keys``,
+``key_recovery``), AES-GCM (``crypto``). ``context_store`` is the library API on top.
+
 Importing this package (and opening a current SQLite store) does not import SQLAlchemy
 or Alembic; they load only for database URLs and for migrations.
 """

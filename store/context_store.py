@@ -447,7 +447,7 @@ class ContextStore:
         rotation = prepare_rotation(log.master_key_info(), new_key_file)
 
         def decider(lg: Log, state: State, caller: Caller) -> Decision:
-            key_id = lg.rotate_master_key(rotation.key)
+            key_id = lg.rotate_master_key(rotation.key, rotation.path)
             return decide_key_rotate(state, caller, master_key_id=key_id)
 
         installed = False

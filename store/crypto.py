@@ -10,16 +10,10 @@ import os
 
 from cryptography.exceptions import InvalidTag
 
-try:
-    # The class itself, from the Rust binding that the public module re-exports:
-    # the public import also loads every cipher, mode and padding wrapper, a fifth
-    # of what a prompt command spends on imports. tests/test_crypto.py holds the two
-    # to be the same class.
-    from cryptography.hazmat.bindings._rust import openssl as _rust_openssl
-
-    AESGCM = _rust_openssl.aead.AESGCM
-except (ImportError, AttributeError):  # pragma: no cover - another layout of the package
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+# The public import (cryptography's stable API). It also loads the public cipher, mode
+# and padding wrappers, which the binding's own class would not need; the README's
+# speed section says what that costs a prompt command.
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 KEY_BYTES = 32
 NONCE_BYTES = 12

@@ -50,16 +50,48 @@ class StoreUnavailableError(StoreError):
     missing (when not creating) or an unreachable database."""
 
 
+class StoreAbsentError(StoreUnavailableError):
+    """There is no store at ``where`` yet (opened without creating it)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no azctx store at {where}")
+        self.where = where
+
+
+#: What is known about who held a lock that timed out: (message, hint) per case.
+_LOCK_HOLDERS = {
+    # our own write queue or advisory lock: another azctx command is writing
+    "writer": ("is locked by another writer", "another azctx command is writing; try again"),
+    # SQLite's write lock taken by someone not in azctx's write queue
+    "program": (
+        "is locked by another program",
+        "a program outside azctx's write queue (the sqlite3 shell, another tool) holds its"
+        " write lock; try again when it is done",
+    ),
+    # a table lock of someone else's database session (e.g. LOCK TABLE from psql)
+    "session": (
+        "is locked by another database session",
+        "a session that is not an azctx command holds a lock on its tables (see pg_locks);"
+        " try again when it ends",
+    ),
+    "read": (
+        "could not be read: a lock held by another program or session did not go in time",
+        "try again; AZCTX_LOCK_TIMEOUT sets how many seconds to wait",
+    ),
+}
+
+
 class StoreLockedError(StoreError):
-    """Another writer held the store's write lock past the timeout."""
+    """A wait for the store (a lock, or the server) lasted past the lock timeout."""
 
     @classmethod
-    def at(cls, where: object) -> StoreLockedError:
-        """The one wording of it, whichever lock (queue, SQLite, PostgreSQL) timed out."""
-        return cls(
-            f"the store {where} is locked by another writer",
-            hint="another azctx command is writing; try again",
-        )
+    def at(cls, where: object, holder: str = "writer") -> StoreLockedError:
+        """The wording of it, saying what is known: ``holder`` is ``writer`` (azctx's
+        own write queue or lock: another azctx command), ``program`` (SQLite's lock,
+        held outside the queue), ``session`` (a database session's table lock),
+        or ``read`` (a read waited for a lock)."""
+        message, hint = _LOCK_HOLDERS[holder]
+        return cls(f"the store {where} {message}", hint=hint)
 
 
 class CorruptStoreError(StoreError):

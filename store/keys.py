@@ -9,9 +9,10 @@ to disk and then linked into place, so no reader ever sees a partial key and two
 creators cannot overwrite each other.
 
 Key file permissions: on POSIX systems a key file that the group or others may read or
-write is **refused** (``InsecureKeyFileError``, exit 3, with a ``chmod 600`` hint) rather
-than merely warned about: whoever can read it can read every secret in the store, and a
-warning on stderr is easy to miss in scripts.
+write, that another user owns, or that sits in a folder the group or others may write
+(who could swap it) is **refused** (``InsecureKeyFileError``, exit 3), as ssh refuses
+such keys, rather than merely warned about: whoever can read it can read every secret
+in the store, and a warning on stderr is easy to miss in scripts.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import errno
 import hashlib
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -133,16 +135,24 @@ def load_master_key(environ: Environ | None = None) -> MasterKey | None:
 
 def read_key_file(path: Path, source: KeySource = "file") -> MasterKey | None:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise MissingKeyError(
             f"cannot read key file {path}: {exc.strerror}", hint=f"check {path}"
         ) from None
-    with os.fdopen(fd, "rb") as handle:
-        _check_private(path, os.fstat(handle.fileno()))
-        raw = handle.read(4096)
+    try:
+        # Checked on the descriptor before reading (a folder cannot even be read).
+        _check_private(path, os.fstat(fd), source)
+        check_folder(path.parent)
+        raw = os.read(fd, 4096)
+    except OSError as exc:
+        raise MissingKeyError(
+            f"cannot read key file {path}: {exc.strerror}", hint=f"check {path}"
+        ) from None
+    finally:
+        os.close(fd)
     try:
         text = raw.decode("ascii")
     except UnicodeDecodeError:
@@ -150,7 +160,12 @@ def read_key_file(path: Path, source: KeySource = "file") -> MasterKey | None:
     return MasterKey(decode_key(text, f"key file {path}"), source, path)
 
 
-def _check_private(path: Path, st: os.stat_result) -> None:
+def _check_private(path: Path, st: os.stat_result, source: KeySource) -> None:
+    if stat.S_ISDIR(st.st_mode) and source == "env-file":
+        raise BadInput(
+            f"{paths.KEY_FILE_ENV} names a folder, not a key file: {path}",
+            hint=f"set {paths.KEY_FILE_ENV} to the path of the key file",
+        )
     if os.name != "posix":
         return
     if not stat.S_ISREG(st.st_mode):
@@ -160,6 +175,29 @@ def _check_private(path: Path, st: os.stat_result) -> None:
         raise InsecureKeyFileError(
             f"key file {path} is accessible by other users (mode {stat.S_IMODE(st.st_mode):04o})",
             hint=f"chmod 600 {path}",
+        )
+    if st.st_uid != os.geteuid():
+        raise InsecureKeyFileError(
+            f"key file {path} belongs to another user (uid {st.st_uid})",
+            hint=f"use a key file of your own, or chown it: chown {os.geteuid()} {path}",
+        )
+
+
+def check_folder(folder: Path) -> None:
+    """The key file's folder: not writable by the group or others (who could replace
+    the key file with theirs) and owned by this user or root."""
+    if os.name != "posix":
+        return
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return  # a missing folder holds no key; creating it makes it 0700
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o022 or st.st_uid not in (0, os.geteuid()):
+        raise InsecureKeyFileError(
+            f"the folder {folder} of the key file can be changed by other users"
+            f" (mode {mode:04o}, uid {st.st_uid})",
+            hint=f"chmod go-w {folder}, or keep the key in a folder of your own",
         )
 
 
@@ -193,6 +231,7 @@ def write_key_file(path: Path, key: bytes, *, overwrite: bool = False) -> None:
     """
     try:
         paths.ensure_private_dir(path.parent)
+        check_folder(path.parent)
         temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))
         try:
@@ -249,75 +288,203 @@ def _fsync_dir(folder: Path) -> None:
 
 
 # -- rotation ---------------------------------------------------------------------------
+#
+# ``key rotate`` writes its new key beside the key file as ``.NAME.RANDOM.new`` and holds
+# an exclusive ``flock`` on it until the rotation is over, so a live rotation is told
+# apart from a killed one: a leftover whose lock is free was left by a dead process.
+# The lock is taken before the key is written, so a leftover whose lock is free and
+# that holds a whole key was never a live rotation's file at that moment.
+
+_LEFTOVER_SUFFIX = ".new"
+#: A leftover that holds no whole key and is older than this was cut short by a crash
+#: (a live rotation takes its lock right after creating its file).
+_STALE_PARTIAL = 60.0
 
 
 class KeyRotation:
     """A new master key already safely on disk under a temporary name, next to where it
-    will live. ``commit()`` (after the store's rotation committed) moves it into place;
-    ``abandon()`` (if the rotation failed) deletes it. If the process dies in between,
-    the new key is still in ``temp``. Its repr leaves the key out."""
+    will live, locked while this object lives. ``commit()`` (after the store's rotation
+    committed) moves it into place; ``abandon()`` (if the rotation failed) deletes it.
+    If the process dies in between, the next command finishes or cleans up after it
+    (``settle_rotations``). Its repr leaves the key out."""
 
-    def __init__(self, key: bytes, path: Path, temp: Path, replaces: bool) -> None:
+    def __init__(self, key: bytes, path: Path, temp: Path, replaces: bool, fd: int) -> None:
         self.key = key
         self.path = path
         self.temp = temp
         self.replaces = replaces
+        self._fd = fd
 
     def __repr__(self) -> str:
         return f"KeyRotation(path={self.path!r}, temp={self.temp!r}, replaces={self.replaces})"
 
     def commit(self) -> None:
         try:
-            _install(self.temp, self.path, self.replaces)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.temp)
-            _fsync_dir(self.path.parent)
+            if self.replaces:  # else it is at ``path`` already (``prepare_rotation``)
+                os.replace(self.temp, self.path)
+                _fsync_dir(self.path.parent)
         except OSError as exc:
             raise MissingKeyError(
                 f"the store now needs the new key, but it could not be moved to {self.path}:"
                 f" {exc.strerror or exc}",
                 hint=f"the new key is in {self.temp}; move it to {self.path}",
             ) from None
+        finally:
+            self._release()
 
     def abandon(self) -> None:
         with contextlib.suppress(OSError):
+            if not self.replaces and os.path.samestat(os.stat(self.path), os.fstat(self._fd)):
+                os.unlink(self.path)
+        with contextlib.suppress(OSError):
             os.unlink(self.temp)
+        self._release()
+
+    def _release(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)  # releases the lock
+            self._fd = -1
+
+
+def rotation_leftovers(path: Path) -> list[Path]:
+    """The ``.NAME.*.new`` files of rotations beside ``path`` (live or not)."""
+    prefix = f".{path.name}."
+    try:
+        with os.scandir(path.parent) as found:
+            return sorted(
+                Path(entry.path)
+                for entry in found
+                if entry.name.startswith(prefix) and entry.name.endswith(_LEFTOVER_SUFFIX)
+            )
+    except OSError:
+        return []
 
 
 def rotation_pending(path: Path) -> bool:
     """True while a rotation's new key waits beside ``path`` to replace it."""
-    try:
-        from glob import escape
+    return bool(rotation_leftovers(path))
 
-        return any(path.parent.glob(f".{escape(path.name)}.*.new"))
+
+def _is_live(leftover: Path) -> bool:
+    """Whether a running rotation still holds ``leftover``'s lock."""
+    try:
+        fd = os.open(leftover, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return False
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock: treat every leftover as live
+        os.close(fd)
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return True  # cannot tell: never touch it
+    finally:
+        os.close(fd)
+
+
+def _leftover_key(leftover: Path, source: KeySource) -> MasterKey | None:
+    """The whole key in a dead rotation's file, or None (deleted if long cut short)."""
+    try:
+        return read_key_file(leftover, source)
+    except (MalformedKeyError, MissingKeyError):
+        with contextlib.suppress(OSError):
+            if time.time() - os.stat(leftover).st_mtime > _STALE_PARTIAL:
+                os.unlink(leftover)
+        return None
+
+
+def settle_rotations(path: Path, source: KeySource, wanted: str) -> tuple[MasterKey | None, bool]:
+    """Finish or clean up after rotations killed beside the key file ``path``: a dead
+    rotation's key that the store needs (``wanted``, its id) is moved over ``path`` and
+    returned (the store committed the rotation, the rename never ran); a dead
+    rotation's other keys are deleted (it never committed). The second value says
+    whether a rotation is still running there."""
+    installed, live = None, False
+    for leftover in rotation_leftovers(path):
+        if _is_live(leftover):
+            live = True
+            continue
+        key = _leftover_key(leftover, source)
+        if key is None:
+            continue
+        with contextlib.suppress(OSError):
+            if key.key_id == wanted and installed is None:
+                os.replace(leftover, path)
+                _fsync_dir(path.parent)
+                installed = MasterKey(key.key, source, path)
+            else:
+                os.unlink(leftover)
+    return installed, live
 
 
 def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None) -> KeyRotation:
-    """Make a new key and write it (0600, flushed) beside its destination before the
-    store is touched: ``new_key_file`` if given (it must not exist yet), else the key
-    file in use. A key from ``AZCTX_KEY`` has no file to replace, so then
-    ``new_key_file`` is required."""
-    if new_key_file is not None:
-        path, replaces = Path(new_key_file).expanduser(), False
-        if path.exists():
-            raise Refused(f"{path} already exists", hint="name a new file for the new key")
-    elif info.source in ("file", "env-file") and info.path is not None:
-        path, replaces = info.path, True
-    else:
-        raise BadInput(
-            f"the master key comes from {KEY_ENV}, so there is no key file to replace",
-            hint="give --new-key-file PATH, then point AZCTX_KEY_FILE (or AZCTX_KEY) at it",
-        )
+    """Make a new key and write it (0600, flushed, locked) beside its destination before
+    the store is touched: ``new_key_file`` if given (it must not exist yet; the key is
+    linked there at once, so after a crash past the commit it is where it was asked to
+    be), else the key file in use. A key from ``AZCTX_KEY`` has no file to replace, so
+    then ``new_key_file`` is required."""
+    path, replaces = _rotation_target(info, new_key_file)
     key = generate_key()
-    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.new")
+    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}{_LEFTOVER_SUFFIX}")
+    fd = -1
     try:
         paths.ensure_private_dir(path.parent)
-        _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))
+        check_folder(path.parent)
+        fd = _write_locked(temp, (encode_key(key) + "\n").encode("ascii"))
+        if not replaces:
+            # At its final place at once, and by that name only (the lock goes with the
+            # file): a crash leaves no temporary name behind, only this new key.
+            _install(temp, path, overwrite=False)
+            os.unlink(temp)
+        _fsync_dir(path.parent)
     except OSError as exc:
+        rotation = KeyRotation(key, path, temp, replaces, fd)
+        rotation.abandon()
+        if isinstance(exc, FileExistsError):
+            raise Refused(
+                f"{path} already exists", hint="name a new file for the new key"
+            ) from None
         raise MissingKeyError(
             f"cannot write the new key next to {path}: {exc.strerror or exc}",
             hint=f"check {path.parent}",
         ) from None
-    return KeyRotation(key, path, temp, replaces)
+    return KeyRotation(key, path, temp, replaces, fd)
+
+
+def _rotation_target(info: MasterKeyInfo, new_key_file: str | Path | None) -> tuple[Path, bool]:
+    if new_key_file is not None:
+        path = Path(new_key_file).expanduser()
+        if path.exists():
+            raise Refused(f"{path} already exists", hint="name a new file for the new key")
+        return path, False
+    if info.source in ("file", "env-file") and info.path is not None:
+        return info.path, True
+    raise BadInput(
+        f"the master key comes from {KEY_ENV}, so there is no key file to replace",
+        hint="give --new-key-file PATH, then point AZCTX_KEY_FILE (or AZCTX_KEY) at it",
+    )
+
+
+def _write_locked(path: Path, data: bytes) -> int:
+    """Create ``path`` (0600), lock it, then write and flush ``data``; returns the open,
+    locked descriptor."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        with contextlib.suppress(ImportError):
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd

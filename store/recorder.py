@@ -1,7 +1,7 @@
 """The raw row operations a log backend provides, and the rows it stores.
 
 A recorder knows tables and transactions, nothing about hashes or encryption: the chain
-and the cryptography live once, in ``azctx.store.log.Log``. Every method raises only
+and the cryptography live once, in ``azctx.store.operation_log.Log``. Every method raises only
 ``azctx.store.errors`` types, never a driver exception.
 
 Methods marked "write" are only called inside ``transaction()``; the others may be
@@ -13,6 +13,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
+
+from .errors import TamperedError
+
+#: Seconds a command waits for the store (a lock, or the server) before exit 3.
+DEFAULT_LOCK_TIMEOUT = 5.0
+
+
+def wrong_type(what: str) -> TamperedError:
+    """A stored value of the wrong type (a text where bytes belong): tampering."""
+    return TamperedError(f"{what} holds a value of the wrong type: the store was altered")
+
+
+def meta_value(name: str, value: object) -> bytes:
+    """A ``meta`` value as stored; anything but bytes was put there by hand."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TamperedError(f"the record meta.{name} is not valid: the store was altered")
 
 
 class LogRow(NamedTuple):
@@ -62,9 +79,11 @@ class Recorder(Protocol):
         commit on success, rollback on an exception."""
         ...
 
-    def after_shred(self) -> None:
-        """Called after a committed transaction that deleted or rewrapped keys, to push
-        the old bytes out of journals (SQLite: a truncating WAL checkpoint)."""
+    def scrub(self, shredded: bool) -> None:
+        """Called after every committed write transaction; ``shredded``: it deleted or
+        rewrapped keys. Pushes the old bytes out of journals (SQLite: a truncating WAL
+        checkpoint) without waiting for anyone: when a reader holds them back, the
+        scrub stays due and a later write does it."""
         ...
 
     def schema_revision(self) -> str | None:

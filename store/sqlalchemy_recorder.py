@@ -16,7 +16,6 @@ table's dead tuples until the database vacuums it (and in the server's WAL and b
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,9 +37,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from . import schema, sqlite_file
-from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
-from .recorder import DataKeyRow, LogRow, SnapshotRow
-from .sqlite_recorder import DEFAULT_LOCK_TIMEOUT
+from .errors import CorruptStoreError, StoreAbsentError, StoreLockedError, StoreUnavailableError
+from .recorder import (
+    DEFAULT_LOCK_TIMEOUT,
+    DataKeyRow,
+    LogRow,
+    SnapshotRow,
+    meta_value,
+    wrong_type,
+)
 
 _WRITE_OPTION = "azctx_write"
 # An arbitrary constant naming azctx's write locks among PostgreSQL advisory locks (the
@@ -49,6 +54,17 @@ PG_LOCK_NAMESPACE = 0x617A6374  # "azct"
 # The write lock of the store in the session's current schema; coalesce because a strict
 # function given NULL (no schema on the search_path) would silently take no lock at all.
 PG_LOCK_SQL = "SELECT pg_advisory_xact_lock(:namespace, hashtext(coalesce(current_schema(), '')))"
+# Every wait for the server ends within the lock timeout: a lock (ours, or a table lock
+# of another session) or any statement. A lower limit of the URL's own (``options=-c
+# lock_timeout=…``) or the role's settings is kept; 0 there means none. Locks get a
+# tenth less than statements, so a lock wait ends as a lock error (who holds it can be
+# told), not as a statement timeout.
+PG_TIMEOUTS_SQL = (
+    "SELECT set_config(name, limit_ms || 'ms', false)"
+    " FROM pg_settings JOIN (VALUES ('lock_timeout', :lock_ms), ('statement_timeout', :ms))"
+    " AS wanted(wanted_name, limit_ms) ON name = wanted_name"
+    " WHERE setting::bigint = 0 OR setting::bigint > limit_ms"
+)
 _MAX_SEQ = 2**63 - 1
 
 # libpq's words for a login the server refused (no SQLSTATE reaches the client then).
@@ -67,14 +83,20 @@ _meta = schema.meta
 
 
 def _log_row(r: Any) -> LogRow:
-    return LogRow(
-        r.seq, r.time, r.kind, r.scope, r.session, r.key_id, bytes(r.nonce),
-        bytes(r.ciphertext), bytes(r.prev_hash), bytes(r.hash),
-    )  # fmt: skip
+    try:
+        return LogRow(
+            r.seq, r.time, r.kind, r.scope, r.session, r.key_id, bytes(r.nonce),
+            bytes(r.ciphertext), bytes(r.prev_hash), bytes(r.hash),
+        )  # fmt: skip
+    except TypeError:  # a text where a blob belongs, written behind azctx's back
+        raise wrong_type(f"log row {r.seq}") from None
 
 
 def _key_row(r: Any) -> DataKeyRow:
-    return DataKeyRow(r.key_id, r.kind, r.session, bytes(r.wrapped), r.created)
+    try:
+        return DataKeyRow(r.key_id, r.kind, r.session, bytes(r.wrapped), r.created)
+    except TypeError:
+        raise wrong_type(f"data key {r.key_id}") from None
 
 
 class SqlAlchemyRecorder:
@@ -91,7 +113,10 @@ class SqlAlchemyRecorder:
         self._dialect = parsed.get_backend_name()
         blank = True
         if self._dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            blank = sqlite_file.prepare(Path(parsed.database).expanduser(), create=create)
+            try:
+                blank = sqlite_file.prepare(Path(parsed.database).expanduser(), create=create)
+            except StoreAbsentError:
+                raise StoreAbsentError(self._description) from None
         self._engine = self._make_engine(url, blank)
 
     @property
@@ -104,6 +129,7 @@ class SqlAlchemyRecorder:
                 engine = create_engine(
                     url, connect_args={"connect_timeout": max(1, int(self.lock_timeout))}
                 )
+                self._configure_postgresql(engine)
             else:
                 engine = create_engine(url)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
@@ -114,6 +140,19 @@ class SqlAlchemyRecorder:
         if self._dialect == "sqlite":
             self._configure_sqlite(engine, blank)
         return engine
+
+    def _configure_postgresql(self, engine: Engine) -> None:
+        timeout_ms = max(1, int(self.lock_timeout * 1000))
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Once per connection, at session level: reads and writes alike.
+            cursor = dbapi_connection.cursor()
+            lock_ms = max(1, timeout_ms * 9 // 10)
+            sql = PG_TIMEOUTS_SQL.replace(":lock_ms", str(lock_ms)).replace(":ms", str(timeout_ms))
+            cursor.execute(sql)
+            cursor.close()
+            dbapi_connection.commit()
 
     def _configure_sqlite(self, engine: Engine, blank: bool) -> None:
         pragmas = [f"busy_timeout = {int(self.lock_timeout * 1000)}", "synchronous = FULL"]
@@ -151,7 +190,9 @@ class SqlAlchemyRecorder:
         detail = lines[0] if lines else type(exc).__name__
         if state in ("55P03", "40P01", "40001"):
             # lock_not_available, deadlock, serialization failure
-            return StoreLockedError.at(self._description)
+            # A table lock azctx never takes (its own lock is told apart in ``_lock``):
+            # another database session holds it.
+            return StoreLockedError.at(self._description, "session")
         if state == "57014":
             return StoreUnavailableError(
                 f"the database {self._description} cancelled a statement: {detail}",
@@ -269,38 +310,59 @@ class SqlAlchemyRecorder:
                 conn.close()
 
     def _lock(self, conn: Connection) -> None:
-        if self._dialect == "postgresql":
-            timeout_ms = int(self.lock_timeout * 1000)
-            conn.execute(text(f"SET LOCAL lock_timeout = {timeout_ms}"))
-            conn.execute(text(PG_LOCK_SQL), {"namespace": PG_LOCK_NAMESPACE})
-
-    def after_shred(self) -> None:
-        if self._dialect != "sqlite":
+        if self._dialect != "postgresql":
             return
+        try:
+            conn.execute(text(PG_LOCK_SQL), {"namespace": PG_LOCK_NAMESPACE})
+        except SQLAlchemyError as exc:
+            error = self._translate(exc)
+            if isinstance(error, StoreLockedError):
+                # Our advisory lock: only another azctx command takes it.
+                error = StoreLockedError.at(self._description, "writer")
+            raise error from None
+
+    def scrub(self, shredded: bool) -> None:
+        database = self._engine.url.database
+        if self._dialect != "sqlite" or not database or database == ":memory:":
+            return  # see the module docstring for what a server keeps
+        sqlite_file.scrub(Path(database).expanduser(), shredded, self._checkpoint)
+
+    def _checkpoint(self) -> bool:
         # On the raw driver connection: outside any transaction, so the checkpoint can
-        # truncate the WAL (see SqliteRecorder.after_shred).
+        # truncate the WAL.
         with self._errors(), self._engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
-            for _ in range(20):
-                cursor = raw.cursor()
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                row = cursor.fetchone()
+            cursor = raw.cursor()
+            try:
+                return sqlite_file.checkpoint_now(cursor, int(self.lock_timeout * 1000))
+            finally:
                 cursor.close()
-                if row is None or not row[0]:
-                    return
-                time.sleep(0.05)
 
     # -- schema -----------------------------------------------------------------------
 
     def schema_revision(self) -> str | None:
         with self._reading() as conn:
             if not inspect(conn).has_table("alembic_version"):
+                self._check_schema(conn)
                 return None
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
         if row is None:
             raise CorruptStoreError(f"the database {self._description} has no schema revision")
         return str(row[0])
+
+    def _check_schema(self, conn: Connection) -> None:
+        """No store here: fine if one can be made, but a search_path that names no
+        schema this role may use is a broken configuration, not an empty store."""
+        if self._dialect != "postgresql":
+            return
+        if conn.execute(text("SELECT current_schema()")).scalar() is None:
+            raise StoreUnavailableError(
+                f"the database {self._description} has no schema azctx can use:"
+                " the search_path names none this role may use",
+                hint="create the schema named in the URL's search_path and grant azctx's role"
+                " USAGE and CREATE on it",
+            )
 
     def migrate(self) -> None:
         conn = self._writing()
@@ -313,7 +375,7 @@ class SqlAlchemyRecorder:
 
     def get_meta(self, name: str) -> bytes | None:
         row = self._first(select(_meta.c.value).where(_meta.c.name == name))
-        return None if row is None else bytes(row[0])
+        return None if row is None else meta_value(name, row[0])
 
     def set_meta(self, name: str, value: bytes) -> None:
         conn = self._writing()
@@ -376,10 +438,13 @@ class SqlAlchemyRecorder:
             .order_by(_snapshots.c.seq.desc())
             .limit(limit)
         )
-        return [
-            SnapshotRow(r.seq, r.version, r.key_id, bytes(r.nonce), bytes(r.ciphertext))
-            for r in self._all(statement)
-        ]
+        try:
+            return [
+                SnapshotRow(r.seq, r.version, r.key_id, bytes(r.nonce), bytes(r.ciphertext))
+                for r in self._all(statement)
+            ]
+        except TypeError:
+            raise wrong_type("a snapshot") from None
 
     def has_snapshot(self, seq: int, version: int) -> bool:
         condition = (_snapshots.c.version == version) & (_snapshots.c.seq == seq)

@@ -12,13 +12,19 @@ import contextlib
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from azctx.events.errors import StoreError
 
-from . import paths
-from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
+from . import paths, write_queue
+from .errors import (
+    CorruptStoreError,
+    StoreAbsentError,
+    StoreLockedError,
+    StoreUnavailableError,
+)
 
 _MAGIC = b"SQLite format 3\x00"
 _HEADER_BYTES = 100
@@ -31,13 +37,14 @@ _CORRUPT_CODES = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 def prepare(path: Path, *, create: bool) -> bool:
     """Make sure ``path`` can hold a store; True when the file is new or empty.
 
-    Creates missing parent folders (0700) and the file itself (0600) when ``create``.
+    Creates missing parent folders (0700) and the file itself (0600) when ``create``;
+    else a missing or empty file is ``StoreAbsentError`` and nothing is created.
     """
     try:
         st = os.stat(path)
     except FileNotFoundError:
         if not create:
-            raise StoreUnavailableError(f"no store at {path}") from None
+            raise StoreAbsentError(str(path)) from None
         _create(path)
         return True
     except OSError as exc:
@@ -48,6 +55,8 @@ def prepare(path: Path, *, create: bool) -> bool:
         )
     _check_access(path)
     if st.st_size == 0:
+        if not create:
+            raise StoreAbsentError(str(path))
         return True
     _check_header(path, st.st_size)
     return False
@@ -116,15 +125,53 @@ def private_umask() -> Iterator[None]:
         os.umask(old)
 
 
-def translate(exc: sqlite3.Error, where: str) -> StoreError:
-    """The store error for a sqlite3 exception."""
+def translate(exc: sqlite3.Error, where: str, holder: str = "read") -> StoreError:
+    """The store error for a sqlite3 exception; ``holder``: who a lock that timed out
+    is known to be held by (see ``StoreLockedError.at``)."""
     code = getattr(exc, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     text = str(exc)
     if primary in _BUSY_CODES or "locked" in text:
-        return StoreLockedError.at(where)
+        return StoreLockedError.at(where, holder)
     if primary in _CORRUPT_CODES or "malformed" in text or "not a database" in text:
         return CorruptStoreError(f"{where} is not an intact azctx store ({text})")
     if isinstance(exc, sqlite3.IntegrityError) or "no such" in text:
         return CorruptStoreError(f"{where}: unexpected database content ({text})")
     return StoreUnavailableError(f"cannot use the store {where}: {text}")
+
+
+def scrub_marker(path: Path) -> Path:
+    """Present while a scrub of shredded keys is due (beside the database)."""
+    return path.with_name(path.name + "-scrub")
+
+
+def scrub(path: Path, shredded: bool, checkpoint: Callable[[], bool]) -> None:
+    """After a committed write: when keys were shredded now or a scrub is still due,
+    one truncating checkpoint, if no other writer is queued and no reader holds the
+    WAL (``checkpoint`` never waits and says whether it finished). Until one finishes,
+    the marker file keeps the scrub due for the next write."""
+    marker = scrub_marker(path)
+    if shredded:
+        with private_umask(), contextlib.suppress(OSError):
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    elif not os.path.exists(marker):
+        return
+    with write_queue.turn_if_free(path) as free:
+        # A queued writer will do it when its own write ends: the marker is there.
+        if free and checkpoint():
+            with contextlib.suppress(OSError):
+                os.unlink(marker)
+
+
+def checkpoint_now(cursor: Any, busy_ms: int) -> bool:
+    """A truncating WAL checkpoint with SQLite's busy handler off, so a reader or
+    writer in the way makes it give up at once (True when it finished)."""
+    try:
+        cursor.execute("PRAGMA busy_timeout = 0")
+        row = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error:
+        return False
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+    return row is not None and not row[0]

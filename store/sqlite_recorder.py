@@ -20,9 +20,15 @@ from azctx.events.errors import StoreError
 
 from . import sqlite_file, write_queue
 from .errors import CorruptStoreError, StoreLockedError, StoreUnavailableError
-from .recorder import DataKeyRow, LogRow, SnapshotRow
+from .recorder import (
+    DEFAULT_LOCK_TIMEOUT,
+    DataKeyRow,
+    LogRow,
+    SnapshotRow,
+    meta_value,
+    wrong_type,
+)
 
-DEFAULT_LOCK_TIMEOUT = 5.0
 LOCK_ATTEMPTS = 3
 
 _LOG_COLUMNS = "seq, time, kind, scope, session, key_id, nonce, ciphertext, prev_hash, hash"
@@ -31,13 +37,19 @@ _KEY_COLUMNS = "key_id, kind, session, wrapped, created"
 
 
 def _log_row(r: Any) -> LogRow:
-    return LogRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7]), bytes(r[8]), bytes(r[9])
-    )
+    try:
+        return LogRow(
+            r[0], r[1], r[2], r[3], r[4], r[5], bytes(r[6]), bytes(r[7]), bytes(r[8]), bytes(r[9])
+        )
+    except TypeError:  # a text where a blob belongs, written behind azctx's back
+        raise wrong_type(f"log row {r[0]}") from None
 
 
 def _key_row(r: Any) -> DataKeyRow:
-    return DataKeyRow(r[0], r[1], r[2], bytes(r[3]), r[4])
+    try:
+        return DataKeyRow(r[0], r[1], r[2], bytes(r[3]), r[4])
+    except TypeError:
+        raise wrong_type(f"data key {r[0]}") from None
 
 
 class SqliteRecorder:
@@ -93,7 +105,8 @@ class SqliteRecorder:
         try:
             yield
         except sqlite3.Error as exc:
-            raise sqlite_file.translate(exc, str(self.path)) from None
+            holder = "program" if self._in_transaction else "read"
+            raise sqlite_file.translate(exc, str(self.path), holder) from None
 
     def _all(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         with self._errors():
@@ -122,8 +135,9 @@ class SqliteRecorder:
     def transaction(self) -> Iterator[None]:
         if self._in_transaction:
             raise RuntimeError("write transactions do not nest")
-        with sqlite_file.private_umask(), write_queue.turn(self.path, self.lock_timeout):
-            self._begin_immediate()
+        with sqlite_file.private_umask(), write_queue.turn(self.path, self.lock_timeout) as queued:
+            # In our turn, whoever still holds SQLite's lock is not queued with us.
+            self._begin_immediate("program" if queued else "writer")
             self._in_transaction = True
             try:
                 yield
@@ -135,13 +149,13 @@ class SqliteRecorder:
             self._in_transaction = False
             self._commit()
 
-    def _begin_immediate(self) -> None:
+    def _begin_immediate(self, holder: str) -> None:
         for attempt in range(LOCK_ATTEMPTS):
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.Error as exc:
-                error = sqlite_file.translate(exc, str(self.path))
+                error = sqlite_file.translate(exc, str(self.path), holder)
                 if not isinstance(error, StoreLockedError) or attempt == LOCK_ATTEMPTS - 1:
                     raise error from None
             # The busy handler already waited; a short random pause breaks lock-step
@@ -157,20 +171,19 @@ class SqliteRecorder:
         except sqlite3.Error as exc:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.rollback()
-            raise sqlite_file.translate(exc, str(self.path)) from None
+            raise sqlite_file.translate(exc, str(self.path), "program") from None
 
-    def after_shred(self) -> None:
-        # Old page images of the deleted/rewrapped keys survive in the WAL until it is
-        # checkpointed and truncated. The checkpoint needs SQLite's write lock: it takes
-        # a turn in the queue, or writers handing the lock on to each other would keep
-        # it from ever getting one. Readers can hold the WAL back, so retry briefly.
-        with contextlib.suppress(StoreLockedError), write_queue.turn(self.path, self.lock_timeout):
-            for _ in range(20):
-                with self._errors():
-                    row = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                if not row[0]:
-                    return
-                time.sleep(0.05)
+    def scrub(self, shredded: bool) -> None:
+        # Old page images of deleted/rewrapped keys survive in the WAL until it is
+        # checkpointed and truncated; see sqlite_file.scrub.
+        sqlite_file.scrub(self.path, shredded, self._checkpoint)
+
+    def _checkpoint(self) -> bool:
+        cursor = self._conn.cursor()
+        try:
+            return sqlite_file.checkpoint_now(cursor, int(self.lock_timeout * 1000))
+        finally:
+            cursor.close()
 
     # -- schema ---------------------------------------------------------------------
 
@@ -196,7 +209,7 @@ class SqliteRecorder:
 
     def get_meta(self, name: str) -> bytes | None:
         row = self._one("SELECT value FROM meta WHERE name = ?", (name,))
-        return None if row is None else bytes(row[0])
+        return None if row is None else meta_value(name, row[0])
 
     def set_meta(self, name: str, value: bytes) -> None:
         self._exec("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
@@ -259,7 +272,10 @@ class SqliteRecorder:
             " ORDER BY seq DESC LIMIT ?",
             (version, bound, limit),
         )
-        return [SnapshotRow(r[0], r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+        try:
+            return [SnapshotRow(r[0], r[1], r[2], bytes(r[3]), bytes(r[4])) for r in rows]
+        except TypeError:
+            raise wrong_type("a snapshot") from None
 
     def has_snapshot(self, seq: int, version: int) -> bool:
         row = self._one("SELECT 1 FROM snapshots WHERE version = ? AND seq = ?", (version, seq))

@@ -89,12 +89,34 @@ def _take(fd: int, timeout: float, database: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def turn(database: Path, timeout: float) -> Iterator[None]:
-    """Wait (at most ``timeout`` seconds) for this process's turn to write."""
+def turn_if_free(database: Path) -> Iterator[bool]:
+    """This process's turn only if no other writer has or awaits it: True then (or when
+    the queue cannot be used here), False at once otherwise, never waiting."""
+    fd = None if fcntl is None else _open(lock_path(database))
+    if fd is None:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        except OSError:
+            pass  # flock is not supported here: SQLite's own lock still guards
+        yield True
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def turn(database: Path, timeout: float) -> Iterator[bool]:
+    """Wait (at most ``timeout`` seconds) for this process's turn to write; True when
+    the queue holds the turn, False when it cannot be used here."""
     fd = None if fcntl is None else _open(lock_path(database))
     held = None if fd is None else _take(fd, timeout, database)
     try:
-        yield
+        yield held is not None
     finally:
         if held is not None:
             os.close(held)  # closing the only descriptor releases the lock

@@ -345,7 +345,8 @@ def test_an_unreadable_key_file_exits_3(existing: AzctxCli, tmp_path: Path) -> N
     key = Path(str(existing.env["AZCTX_KEY_FILE"]))
     as_folder = tmp_path / "key-is-a-folder"
     as_folder.mkdir(mode=0o700)
-    fails(existing, 3, "list", env={"AZCTX_KEY_FILE": str(as_folder)})
+    # A variable naming a folder is bad input (exit 2), not an unreadable key.
+    fails(existing, 2, "list", env={"AZCTX_KEY_FILE": str(as_folder)})
     if os.geteuid() != 0:  # root reads any file whatever its mode
         key.chmod(0o000)
         try:

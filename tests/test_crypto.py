@@ -170,8 +170,7 @@ def test_log_payloads_round_trip(
 
 
 def test_the_cipher_is_the_public_aes_gcm() -> None:
-    """crypto.py takes AESGCM from the binding to skip the public wrappers' imports;
-    it must be the very class the public module exports."""
+    """crypto.py uses cryptography's public AESGCM, never a private module's class."""
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     assert crypto.AESGCM is AESGCM

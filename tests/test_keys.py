@@ -8,11 +8,13 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from azctx.events import BadInput, Refused
 from azctx.store import (
     InsecureKeyFileError,
+    Log,
     MalformedKeyError,
     MissingKeyError,
     WrongKeyError,
@@ -24,6 +26,14 @@ from azctx.store import (
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
+
+
+def _made(target: Path | str | None = None, **kwargs: Any) -> Log:
+    """An opened store, created by a first (empty) write: opening alone creates nothing."""
+    log = open_log(target, **kwargs)
+    with log.write():
+        pass
+    return log
 
 
 def _config(tmp_path: Path) -> Path:
@@ -72,7 +82,7 @@ def test_malformed_env_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, valu
 
 
 def test_new_store_creates_a_private_key_file(tmp_path: Path) -> None:
-    with open_log(tmp_path / "store.db") as log:
+    with _made(tmp_path / "store.db") as log:
         info = log.master_key_info()
     key_file = _config(tmp_path) / "master.key"
     assert (info.source, info.path) == ("file", key_file)
@@ -86,7 +96,7 @@ def test_new_store_creates_a_private_key_file(tmp_path: Path) -> None:
 def test_key_file_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key_file = tmp_path / "elsewhere" / "k"
     monkeypatch.setenv("AZCTX_KEY_FILE", str(key_file))
-    with open_log(tmp_path / "store.db") as log:
+    with _made(tmp_path / "store.db") as log:
         info = log.master_key_info()
     assert (info.source, info.path) == ("env-file", key_file)
     assert key_file.exists() and not (_config(tmp_path) / "master.key").exists()
@@ -95,15 +105,15 @@ def test_key_file_from_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_an_existing_key_file_is_used_for_a_new_store(tmp_path: Path) -> None:
     key = keys.generate_key()
     keys.write_key_file(_config(tmp_path) / "master.key", key)
-    with open_log(tmp_path / "store.db") as log:
+    with _made(tmp_path / "store.db") as log:
         assert log.master_key_info().key_id == keys.key_id(key)
 
 
 def test_no_key_file_without_a_new_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(Exception, match="no store"):
+    with pytest.raises(Exception, match="no azctx store"):
         open_log(tmp_path / "absent.db", create=False)
     assert not _config(tmp_path).exists()
-    with open_log(tmp_path / "store.db"):
+    with _made(tmp_path / "store.db"):
         pass
     (_config(tmp_path) / "master.key").unlink()
     with pytest.raises(MissingKeyError) as caught:
@@ -115,7 +125,7 @@ def test_no_key_file_without_a_new_store(tmp_path: Path, monkeypatch: pytest.Mon
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 @pytest.mark.parametrize("mode", [0o640, 0o604, 0o660, 0o666])
 def test_a_key_file_open_to_others_is_refused(tmp_path: Path, mode: int) -> None:
-    with open_log(tmp_path / "store.db"):
+    with _made(tmp_path / "store.db"):
         pass
     key_file = _config(tmp_path) / "master.key"
     key_file.chmod(mode)
@@ -169,7 +179,7 @@ def test_default_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_default_store_is_used(tmp_path: Path) -> None:
-    with open_log() as log:
+    with _made() as log:
         assert log.description == str(tmp_path / "azctx-data" / "store.db")
     assert stat.S_IMODE((tmp_path / "azctx-data").stat().st_mode) == 0o700
 
@@ -196,7 +206,7 @@ def test_an_explicit_environment_is_used(tmp_path: Path) -> None:
         "AZCTX_DATA_DIR": str(tmp_path / "d"),
         "AZCTX_CONFIG_DIR": str(tmp_path / "c"),
     }
-    with open_log(environ=environ) as log:
+    with _made(environ=environ) as log:
         info = log.master_key_info()
     assert info.store == str(tmp_path / "d" / "store.db")
     assert info.path == tmp_path / "c" / "master.key"
@@ -209,7 +219,7 @@ def test_an_explicit_environment_is_used(tmp_path: Path) -> None:
 
 def test_rotation_replaces_the_key_file_only_on_commit(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    with open_log(path) as log:
+    with _made(path) as log:
         info = log.master_key_info()
         assert info.path is not None
         old_text = info.path.read_text()
@@ -226,7 +236,7 @@ def test_rotation_replaces_the_key_file_only_on_commit(tmp_path: Path) -> None:
 
 
 def test_an_abandoned_rotation_leaves_the_old_key(tmp_path: Path) -> None:
-    with open_log(tmp_path / "store.db") as log:
+    with _made(tmp_path / "store.db") as log:
         info = log.master_key_info()
     assert info.path is not None
     before = info.path.read_bytes()
@@ -240,7 +250,7 @@ def test_rotation_from_an_env_key_needs_a_new_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("AZCTX_KEY", _b64(keys.generate_key()))
-    with open_log(tmp_path / "store.db") as log:
+    with _made(tmp_path / "store.db") as log:
         info = log.master_key_info()
     with pytest.raises(BadInput):
         keys.prepare_rotation(info)

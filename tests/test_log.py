@@ -215,7 +215,7 @@ class LogContract:
         # The hash check and the decryption share one encoding of the row's columns
         # (replay reads every row; encoding it twice was a fifth of its cost).
         _append(log, 5)
-        from azctx.store import log as log_module
+        from azctx.store import chain as log_module
 
         calls: list[int] = []
 
@@ -593,6 +593,8 @@ def test_files_and_folders_are_private(tmp_path: Path, url: bool) -> None:
 def test_sqlite_settings(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
     with open_log(path) as log:
+        with log.write():
+            pass  # opening creates nothing: the first write makes the store
         conn = log._recorder._conn  # type: ignore[attr-defined]
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -765,3 +767,29 @@ def test_opening_a_current_store_imports_no_sqlalchemy(tmp_path: Path) -> None:
     )
     count, _millis, sqlalchemy_loaded, alembic_loaded = result.stdout.split()
     assert (count, sqlalchemy_loaded, alembic_loaded) == ("20", "False", "False")
+
+
+def test_opening_a_missing_store_creates_nothing_until_the_first_write(tmp_path: Path) -> None:
+    path = tmp_path / "deeper" / "store.db"
+    with open_log(path) as log:
+        assert not log.exists
+        assert log.head() == (0, ZERO_HASH)
+        assert list(log.entries()) == [] and log.verify().count == 0
+        assert not path.parent.exists()
+        with log.write():
+            log.append(kind="k", scope=None, session=None, time=datetime.now(UTC), payload=b"p")
+        assert log.exists and [e.payload for e in log.entries()] == [b"p"]
+
+
+def test_a_log_opened_before_the_store_existed_sees_it_once_created(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    with open_log(path) as early:
+        assert early.head()[0] == 0
+        with open_log(path) as writer, writer.write():
+            writer.append(kind="k", scope=None, session=None, time=datetime.now(UTC), payload=b"p")
+        assert early.head()[0] == 1
+        assert [e.payload for e in early.entries()] == [b"p"]
+        with early.write():
+            early.append(kind="k", scope=None, session=None, time=datetime.now(UTC), payload=b"q")
+    with open_log(path) as log:
+        assert log.verify().count == 2

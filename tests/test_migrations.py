@@ -56,9 +56,15 @@ def test_downgrade_and_upgrade_again(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def _made(path: Path) -> None:
+    """A new store: opening alone creates nothing, its first write makes it."""
+    with open_log(path) as log, log.write():
+        pass
+
+
 def test_a_new_store_is_at_head(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    open_log(path).close()
+    _made(path)
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
     conn.close()
@@ -66,7 +72,7 @@ def test_a_new_store_is_at_head(tmp_path: Path) -> None:
 
 def test_an_unknown_revision_is_too_new(tmp_path: Path) -> None:
     path = tmp_path / "store.db"
-    open_log(path).close()
+    _made(path)
     conn = sqlite3.connect(path)
     conn.execute("UPDATE alembic_version SET version_num = 'ffff_from_the_future'")
     conn.commit()
