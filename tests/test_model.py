@@ -504,11 +504,15 @@ class ModelOps:
                 m.set_cell(k, value)
             for t in scopes:  # no scope is left with a default pointing nowhere
                 old = m0.scope(t).default
-                if old is not None and fold(old) in was[t]:
-                    sc, names = m.scope(t), m.names(c, t)
-                    if sc.default is None or fold(sc.default) not in names:
-                        skip = None if sc.default is None else fold(sc.default)
-                        sc.default = earlier(sc, skip, names)
+                if old is not None and fold(old) not in was[t]:
+                    continue  # it pointed nowhere already: not this undo's doing
+                sc, names = m.scope(t), m.names(c, t)
+                if sc.default is not None and fold(sc.default) in names:
+                    continue
+                if sc.default is None and old is None:
+                    continue
+                skip = None if sc.default is None else fold(sc.default)
+                sc.default = earlier(sc, skip, names)
             op.target = seq
             op.moves = [(s, new, old) for s, old, new in target.moves]
 
