@@ -11,6 +11,8 @@ import importlib.metadata
 import os
 import re
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -628,9 +630,19 @@ def test_values_with_control_characters_are_refused_not_printed(azctx_cli: Azctx
 
 
 def test_show_completion_prints_a_bash_script(azctx_cli: AzctxCli) -> None:
-    script = azctx_cli("--show-completion", "bash").stdout
-    assert "_AZCTX_COMPLETE=complete_bash" in script
-    assert "complete -o default -F _azctx_completion azctx" in script
+    # A real process, as a user runs it: typer builds its completion option from the
+    # environment it is first imported in, which in-process runs share across tests.
+    done = subprocess.run(
+        [sys.executable, "-m", "azctx.cli", "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **{k: v for k, v in azctx_cli.env.items() if v is not None}},
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "_AZCTX_COMPLETE=complete_bash" in done.stdout
+    assert "complete -o default -F _azctx_completion azctx" in done.stdout
 
 
 def test_context_names_complete_from_the_store(
