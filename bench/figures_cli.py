@@ -100,7 +100,7 @@ def az_list(runner: Runner) -> Contender:
 
 # -- CLI latency against az (log sizes of 100 and 10,000 operations) ------------------------
 
-LATENCY = {"list": 0.5, "select": 0.5, "current": 0.3}
+LATENCY = {"list": 0.25, "select": 0.25, "current": 0.25}
 
 
 def latency(root: Path, sizes: Sizes, rounds: int, az: AzCli | None) -> Iterator[Row]:

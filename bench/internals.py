@@ -29,12 +29,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from azcli import ACCOUNT, TENANT, subscriptions
-from azctx.events import Actor, Event, decode
+from azctx.events import Actor, Event
 from azctx.projections import decide as d
 from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller
 from azctx.store import open_log
-from azctx.store.loader import save_snapshot
+from azctx.store.loader import decoded, save_snapshot
 from azctx.store.schedule import snapshot_due
 from azctx.store.writing import append_event
 
@@ -148,7 +148,7 @@ def full_replay(store: str | Path, environ: dict[str, str] | None = None) -> int
     """What azctx does to rebuild the state from operation 0 (every row checked);
     returns the operation count."""
     with open_log(store, environ=environ) as log:
-        state = replay(State.empty(), ((e.seq, decode(e.payload)) for e in log.entries()))
+        state = replay(State.empty(), decoded(log, 0))
     return state.seq
 
 

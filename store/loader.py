@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from azctx.events import Event, decode
+from azctx.events import Event
+from azctx.events.codec import decode_many
 from azctx.projections import snapshot
 from azctx.projections.state import State, replay
 
@@ -22,9 +23,21 @@ class Loaded(NamedTuple):
     base: int
 
 
+#: Rows decoded together (their JSON parsed in one call).
+DECODE_BATCH = 64
+
+
 def decoded(log: Log, after: int, upto: int | None = None) -> Iterator[tuple[int, Event]]:
+    """The events after ``after`` (to ``upto``), oldest first, each row checked."""
+    seqs: list[int] = []
+    payloads: list[bytes] = []
     for entry in log.entries(after=after, upto=upto):
-        yield entry.seq, decode(entry.payload)
+        seqs.append(entry.seq)
+        payloads.append(entry.payload)
+        if len(payloads) == DECODE_BATCH:
+            yield from zip(seqs, decode_many(payloads), strict=True)
+            seqs, payloads = [], []
+    yield from zip(seqs, decode_many(payloads), strict=True)
 
 
 class StateCache:

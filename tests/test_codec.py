@@ -223,3 +223,31 @@ def test_edited_events_decode_or_say_why(base: Event, edits: list[tuple[str, obj
 def test_damaged_bytes_decode_or_say_why(base: Event, cut: int, junk: bytes) -> None:
     data = encode(base)
     _answer(data[:cut] + junk + data[cut + len(junk) :])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(
+    picks=st.lists(st.sampled_from(EVENTS), min_size=0, max_size=6),
+    damage=st.none() | st.tuples(st.integers(0, 5), st.integers(0, 400), st.binary(max_size=3)),
+)
+def test_a_batch_decodes_as_its_rows_one_by_one(
+    picks: list[Event], damage: tuple[int, int, bytes] | None
+) -> None:
+    payloads = [encode(e) for e in picks]
+    if damage is not None and payloads:
+        row, cut, junk = damage
+        row %= len(payloads)
+        data = payloads[row]
+        payloads[row] = data[:cut] + junk + data[cut + len(junk) :]
+
+    def one_by_one() -> object:
+        try:
+            return [decode(p) for p in payloads]
+        except EventDecodeError as exc:
+            return str(exc)
+
+    try:
+        together: object = codec.decode_many(payloads)
+    except EventDecodeError as exc:
+        together = str(exc)
+    assert together == one_by_one()
