@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 from azctx.events import BadInput
-from azctx.projections.interop import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
+from azctx.projections.run_variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
 
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126

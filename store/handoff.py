@@ -35,14 +35,14 @@ def _notes(item: ViewContext, cred: Credential | None) -> tuple[str, ...]:
 def run_environment(log: Log, state: State, caller: Caller, name: str | None) -> RunEnvironment:
     """The variables a child process needs to act as context ``name`` (default: the
     default context), and what its private Azure CLI folder must hold."""
-    from azctx.projections import interop  # only these commands need it
+    from azctx.projections import run_variables  # only run and Python jobs need it
     from azctx.projections.azcli_dir import az_target
 
     item = view(state, caller).pick(name)
     secret, cred = secret_of(log, item)
     ctx = item.context
     cloud = environments(state, caller).get(name_key(ctx.environment))
-    variables = interop.environment_variables(
+    variables = run_variables.environment_variables(
         ctx,
         secret=secret,
         credential_kind=None if cred is None else cred.kind,
