@@ -190,11 +190,10 @@ def decide_rename(
             )
         raise Refused(f"no context named '{old}' in {where(target)}", hint=LIST_HINT)
     changes, taken = _renamed_changes(state, caller, target, ctx, new, force)
-    arrival = changes[-1:]  # the context under its new name, listed even if unchanged
     if own.default is not None and name_key(own.default) in (name_key(old), name_key(new)):
         changes += select_change(own, target, new)  # the default follows the context
     op = Renamed(ctx.name, new, replaced=taken is not None)
-    return Decision(event(caller, target, op, changes, keep=arrival))
+    return Decision(event(caller, target, op, changes))
 
 
 # --- remove, disconnect, clear --------------------------------------------------------

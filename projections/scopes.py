@@ -31,19 +31,10 @@ class Decision(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def event(
-    caller: Caller,
-    target: str,
-    op: Op,
-    changes: Iterable[Change] = (),
-    keep: Iterable[Change] = (),
-) -> Event:
+def event(caller: Caller, target: str, op: Op, changes: Iterable[Change] = ()) -> Event:
     """The event of ``op`` by ``caller`` in scope ``target``, with the changes that
-    change something (undo checks every listed cell), and those in ``keep`` even when
-    they do not: a context that moves to a name holding an identical context must still
-    be seen arriving there, or the fold cannot tell it moved (the default history)."""
-    kept = {id(c) for c in keep}
-    real = tuple(c for c in changes if c.before != c.after or id(c) in kept)
+    change something (undo checks every listed cell)."""
+    real = tuple(c for c in changes if c.before != c.after)
     scope: ScopeName = "user" if target == USER else "process"
     return Event(caller.time, caller.actor, scope, caller.session, op, real)
 

@@ -119,9 +119,7 @@ def decide_undo(
     for scope in dict.fromkeys(c.scope for c in changes if c.type in ("context", "default")):
         changes = settle_default(state, caller, scope, changes)
     scope_key = USER if target.scope in (None, "user") else target.session or USER
-    # The context cells are all listed, changed or not: a rename's undo moves it back.
-    moved = [c for c in changes if c.type == "context"]
-    undo = event(caller, scope_key, Undone(target_seq, kind), changes, keep=moved)
+    undo = event(caller, scope_key, Undone(target_seq, kind), changes)
     return Decision(undo._replace(scope=target.scope or "user"))
 
 

@@ -274,22 +274,6 @@ def test_undo_never_leaves_contexts_without_the_default_fallback() -> None:
     assert log.state.user.default == "b" and redo == 6
 
 
-def test_a_rename_onto_an_identical_context_moves_it_in_the_default_history() -> None:
-    # b2 and B are alike but for their names: the rename must still be seen as a move
-    # (the default history keeps B's place under its new name), and its undo moves back.
-    log = Log()
-    add(log, "c", "c@x")
-    add(log, "b2", "same@x", select=False)
-    add(log, "B", "same@x")  # the default; c is the earlier one
-    req = d.decide_rename(log.state, log.caller(), "B", "b2", force=True)
-    assert [ch.key for ch in req.event.changes if ch.type == "context"] == ["b", "b2"]
-    seq = log.do(req)
-    assert log.state.user.default_history == ("c", "b2")
-    log.undo(seq)
-    assert log.state.user.default_history == ("c", "b")
-    assert sorted(log.state.user.contexts) == ["b", "b2", "c"]
-
-
 def names(shown: View) -> list[str]:
     return [i.context.name for i in shown.contexts]
 
