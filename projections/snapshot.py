@@ -43,6 +43,7 @@ def snapshot_bytes(state: State) -> bytes:
         "undo_of": list(state.undo_of.items()),
         "undos_of": [[k, list(v)] for k, v in state.undos_of.items()],
         "undone_by": list(state.undone_by.items()),
+        "renames": [[seq, *move] for seq, move in state.renames.items()],
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
@@ -77,6 +78,18 @@ def _pairs(value: Any, read: Callable[[Any], T]) -> dict[int, T]:
     return found
 
 
+def _renames(value: Any) -> dict[int, tuple[str, str, str]]:
+    if type(value) is not list:
+        raise EventDecodeError("expected a list of renames")
+    found: dict[int, tuple[str, str, str]] = {}
+    for item in value:
+        if type(item) is not list or len(item) != 4:
+            raise EventDecodeError("expected a rename")
+        seq, scope, old, new = item
+        found[_read_int(seq)] = (_read_text(scope), _read_text(old), _read_text(new))
+    return found
+
+
 def _scope(raw: Any) -> ScopeState:
     if type(raw) is not dict:
         raise EventDecodeError("expected a scope object")
@@ -106,6 +119,7 @@ def state_from_snapshot(payload: bytes | str) -> State | None:
             _pairs(raw["undo_of"], _read_int),
             _pairs(raw["undos_of"], _read_ints),
             _pairs(raw["undone_by"], _read_int),
+            _renames(raw["renames"]),
         )
     except (ValueError, KeyError, TypeError, RecursionError):  # EventDecodeError included
         return None

@@ -71,10 +71,13 @@ class State(NamedTuple):
     undos_of: dict[int, tuple[int, ...]]
     #: ... and target seq -> the undo in force (absent when the target is in force).
     undone_by: dict[int, int]
+    #: Each rename's seq -> (scope key, old name key, new name key): an undo of it (or
+    #: a redo) moves the context back (or forth) in the default history.
+    renames: dict[int, tuple[str, str, str]]
 
     @classmethod
     def empty(cls) -> State:
-        return cls(0, EMPTY_SCOPE, {}, {}, frozenset(), {}, {}, {})
+        return cls(0, EMPTY_SCOPE, {}, {}, frozenset(), {}, {}, {}, {})
 
     def scope(self, key: str) -> ScopeState:
         """The scope ``"user"`` or a session id; an unknown session reads as empty."""
@@ -175,7 +178,7 @@ class _Work:
     """A private, mutable copy of a state. Each part is copied on its first write
     (None: still the base state's), so ``evolve`` costs what the event touches."""
 
-    __slots__ = ("base", "ledger", "process", "seq", "sessions", "shredded", "user")
+    __slots__ = ("base", "ledger", "process", "renames", "seq", "sessions", "shredded", "user")
 
     def __init__(self, base: State) -> None:
         self.base = base
@@ -185,6 +188,7 @@ class _Work:
         self.sessions: dict[str, SessionInfo] | None = None
         self.shredded: set[str] | None = None
         self.ledger: Ledger | None = None
+        self.renames: dict[int, tuple[str, str, str]] | None = None
 
     def scope(self, key: str) -> _Scope:
         if key == USER:
@@ -235,6 +239,7 @@ class _Work:
             b.undo_of if ledger is None else ledger.undo_of,
             b.undos_of if ledger is None else ledger.undos_of,
             b.undone_by if ledger is None else ledger.undone_by,
+            b.renames if self.renames is None else self.renames,
         )
 
 
@@ -268,33 +273,31 @@ def _set_cell(work: _Work, change: Change) -> None:
         _put(scope.environments, change.key, after)  # type: ignore[arg-type]
 
 
-def _unnamed(ctx: Context) -> tuple[object, ...]:
-    """Everything about a context but its name."""
-    return tuple(ctx[1:])
-
-
-def context_moves(changes: Iterable[Change]) -> list[tuple[str, str, str]]:
-    """The (scope, old key, new key) of every context that moved to another name.
-
-    A rename, the undo of a rename and its redo all move a context: it leaves one key
-    and the same context (but for its name) arrives under one other key. (Contexts can
-    be alike but for their names, hence lists, and only a single candidate counts.)
-    """
-    left: dict[tuple[str, tuple[object, ...]], list[str]] = {}
-    arrived: list[tuple[str, tuple[object, ...], str]] = []
-    for c in changes:
-        if c.type != "context":
-            continue
-        if isinstance(c.before, Context):
-            left.setdefault((c.scope, _unnamed(c.before)), []).append(c.key)
-        if isinstance(c.after, Context):
-            arrived.append((c.scope, _unnamed(c.after), c.key))
-    moves = []
-    for scope, body, key in arrived:
-        others = [k for k in left.get((scope, body), ()) if k != key]
-        if len(others) == 1:
-            moves.append((scope, others[0], key))
-    return moves
+def _moves(work: _Work, seq: int, event: Event) -> list[tuple[str, str, str]]:
+    """The (scope, old key, new key) of the context ``event`` moves to another name: a
+    rename moves it, the undo of a rename moves it back, the undo of that undo (a redo)
+    forth again. Read from the operations themselves, never guessed from the cells."""
+    op = event.op
+    if isinstance(op, Renamed):
+        scope = USER if event.scope != "process" else event.session
+        old, new = name_key(op.old), name_key(op.new)
+        if scope is None or old == new:
+            return []
+        if work.renames is None:
+            work.renames = dict(work.base.renames)
+        work.renames[seq] = (scope, old, new)
+        return [(scope, old, new)]
+    if isinstance(op, Undone):
+        undo_of = work.base.undo_of if work.ledger is None else work.ledger.undo_of
+        base, layers = op.target, 1
+        while base in undo_of:
+            base, layers = undo_of[base], layers + 1
+        renames = work.base.renames if work.renames is None else work.renames
+        found = renames.get(base)
+        if found is not None:
+            scope, old, new = found
+            return [(scope, new, old)] if layers % 2 else [found]
+    return []
 
 
 def _apply_ledger_or_session(work: _Work, seq: int, event: Event) -> None:
@@ -324,9 +327,9 @@ _MOVING_OPS = frozenset({Renamed, Undone})
 
 def _apply(work: _Work, seq: int, event: Event) -> None:
     op_type = type(event.op)
-    if op_type in _MOVING_OPS and len(event.changes) > 1:
+    if op_type in _MOVING_OPS:
         # Before the default changes below, so the history remembers the new name.
-        for scope, old, new in context_moves(event.changes):
+        for scope, old, new in _moves(work, seq, event):
             work.scope(scope).move_in_history(old, new)
     for change in event.changes:
         _set_cell(work, change)

@@ -274,6 +274,38 @@ def test_undo_never_leaves_contexts_without_the_default_fallback() -> None:
     assert log.state.user.default == "b" and redo == 6
 
 
+def test_a_rename_onto_an_identical_context_moves_it_in_the_default_history() -> None:
+    # b2 and B are alike but for their names: the rename is still a move (the default
+    # history keeps B's place under its new name), its undo moves it back, a redo forth.
+    log = Log()
+    add(log, "c", "c@x")
+    add(log, "b2", "same@x", select=False)
+    add(log, "B", "same@x")  # the default; c is the earlier one
+    seq = log.do(d.decide_rename(log.state, log.caller(), "B", "b2", force=True))
+    assert log.state.user.default_history == ("c", "b2")
+    undo = log.undo(seq)
+    assert log.state.user.default_history == ("c", "b")
+    assert sorted(log.state.user.contexts) == ["b", "b2", "c"]
+    log.undo(undo)
+    assert log.state.user.default_history == ("c", "b2")
+
+
+def test_undoing_an_import_that_replaced_alike_contexts_moves_nothing() -> None:
+    # The undo of an import puts back contexts alike but for their names: no context
+    # moved, so the default history stays as the import left it.
+    def imported(*pairs: tuple[str, str], default: str | None = None) -> d.Decision:
+        contexts = [ctx(name)._replace(account=account) for name, account in pairs]
+        return d.decide_import(log.state, log.caller(), contexts=contexts, default=default)
+
+    log = Log()
+    log.do(imported(("A", "alice@x"), ("B", "alice@x"), default="A"))
+    log.do(d.decide_select(log.state, log.caller(), "B"))
+    before = log.state.user.default_history
+    seq = log.do(imported(("a", "alice@x"), ("B", "ALICE@x")))
+    log.undo(seq)
+    assert log.state.user.default_history == before == ("a", "b")
+
+
 def names(shown: View) -> list[str]:
     return [i.context.name for i in shown.contexts]
 
