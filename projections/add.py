@@ -120,21 +120,12 @@ def _environment(state: State, target: str, wanted: str | None) -> str:
     )
 
 
-def new_context(state: State, target: str, request: AddRequest) -> Context:
-    """The context an add request describes (name defaulted, cloud normalized)."""
-    ctx = _requested(request)
-    return ctx._replace(environment=_environment(state, target, request.environment))
-
-
 def decide_add(
     state: State, caller: Caller, request: AddRequest, *, credential: Credential | None = None
 ) -> Decision:
-    name = request.name
-    if name is None:
-        name = default_name(request.account, request.subscription)
-    check_name(name)
-    target = resolve_scope(state, caller, request.scope, name)
-    ctx = new_context(state, target, request)
+    ctx = _requested(request)
+    target = resolve_scope(state, caller, request.scope, ctx.name)
+    ctx = ctx._replace(environment=_environment(state, target, request.environment))
     check_credential(ctx.account_type, credential is not None)
     key = name_key(ctx.name)
     taken = scope_names(state, caller, target).get(key)

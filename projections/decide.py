@@ -59,7 +59,6 @@ from .add import (
     check_request,
     checked_context,
     decide_add,
-    new_context,
 )
 from .scopes import (
     LIST_HINT,
@@ -102,7 +101,6 @@ __all__ = [
     "decide_session_end",
     "decide_session_start",
     "event",
-    "new_context",
 ]
 
 # --- select ---------------------------------------------------------------------------
