@@ -166,10 +166,9 @@ def show(
 @app.command()
 def current(ctx: typer.Context) -> None:
     """The default context's name alone (for prompts); exit 1 if none."""
-    name = store_of(ctx).current()
-    if name is None:
-        raise typer.Exit(1)
-    typer.echo(render.printable(name))
+    code = render.show_current(store_of(ctx).current(), echo=typer.echo)
+    if code:
+        raise typer.Exit(code)
 
 
 def _checked_target(value: str) -> str:

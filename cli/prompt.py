@@ -46,11 +46,7 @@ def _store(environ: Mapping[str, str]) -> ContextStore:
 
 def _current(environ: Mapping[str, str]) -> int:
     with _store(environ) as store:
-        name = store.current()
-    if name is None:
-        return 1
-    _echo(render.printable(name))
-    return 0
+        return render.show_current(store.current(), echo=_echo)
 
 
 def _list(json_: bool, names: bool) -> Command:

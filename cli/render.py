@@ -192,6 +192,14 @@ def show_list(view: View, *, json_: bool, names: bool, echo: Echo) -> None:
         echo(context_rows(view.contexts))
 
 
+def show_current(name: str | None, *, echo: Echo) -> int:
+    """``azctx current``: the default's name alone, or nothing and exit code 1."""
+    if name is None:
+        return 1
+    echo(printable(name))
+    return 0
+
+
 def show_result(result: OperationResult, *, echo: Echo) -> None:
     """What a change says: its notes on stderr, its summary on stdout."""
     for note in result.notes:
