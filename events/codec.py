@@ -235,14 +235,9 @@ def read_fields(cls: type[Any], raw: dict[str, Any], skip: frozenset[str] = froz
 
 
 def record_reader(cls: type[Any]) -> Reader:
-    spec = _spec(cls)
-    names, readers = spec.names, spec.readers
-
     def read(value: Any) -> Any:
         if type(value) is not dict:
             raise _fail(f"a {cls.__name__} object", value)
-        if value.keys() == names:  # every field given: what encode writes
-            return cls(*[read(value[name]) for name, read in readers])
         return read_fields(cls, value)
 
     return read
