@@ -5,6 +5,7 @@ calls one ContextStore method, renders."""
 from __future__ import annotations
 
 import os
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -159,16 +160,6 @@ def run(
     ] = None,
 ) -> None:
     """Run CMD as the context: AZURE_* variables, and a private AZURE_CONFIG_DIR."""
-    from functools import partial
+    from .child import run_as
 
-    from azctx.store.azcli_dirs import private_config_dir
-
-    from .child import run_child
-
-    prepared = store_of(ctx).environment_for(context)
-    for note in prepared.notes:
-        typer.echo(note, err=True)
-    store_of(ctx).close()
-    target = prepared.azcli
-    prepare = None if target is None else partial(private_config_dir, target, os.environ)
-    raise typer.Exit(run_child(command, prepared.variables, prepare))
+    raise typer.Exit(run_as(store_of(ctx), context, command, partial(typer.echo, err=True)))

@@ -7,9 +7,13 @@ import os
 import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING
 
 from azctx.events import BadInput
 from azctx.projections.run_variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
+
+if TYPE_CHECKING:
+    from azctx.store.context_store import ContextStore
 
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
@@ -59,6 +63,29 @@ def child_environment(variables: Mapping[str, str]) -> dict[str, str]:
 
 
 Prepare = Callable[[], AbstractContextManager[Mapping[str, str]]]
+
+
+def run_as(
+    store: ContextStore,
+    context: str | None,
+    command: Sequence[str],
+    note: Callable[[str], None],
+) -> int:
+    """``azctx run``: CMD as ``context`` (default: the default context), its exit code.
+
+    The store is closed before CMD starts: a child that runs for hours holds no
+    connection, and may itself run azctx."""
+    from functools import partial
+
+    from azctx.store.azcli_dirs import private_config_dir
+
+    prepared = store.environment_for(context)
+    for line in prepared.notes:
+        note(line)
+    store.close()
+    target = prepared.azcli
+    prepare = None if target is None else partial(private_config_dir, target, os.environ)
+    return run_child(command, prepared.variables, prepare)
 
 
 def run_child(

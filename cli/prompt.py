@@ -1,11 +1,11 @@
-"""The commands a shell runs at every prompt, without typer: ``azctx current``,
-``azctx list [--json] [--names]`` and ``azctx select NAME``, with nothing else on the
-command line.
+"""The commands a shell runs at every prompt, and in front of every tool, without
+typer: ``azctx current``, ``azctx list [--json] [--names]``, ``azctx select NAME`` and
+``azctx run [--context NAME] -- CMD [ARG...]``, with nothing else on the command line.
 
 Importing typer and building its command tree costs more than these commands do, so
 their few exact spellings are recognised here, and they call the same
-``ContextStore`` methods and the same ``render`` functions as the typer app
-(``cli/app.py``), which handles every other spelling (another option, ``--store``,
+``ContextStore`` methods and the same ``render`` and ``child`` functions as the typer
+app (``cli/app.py``), which handles every other spelling (another option, ``--store``,
 ``select -``, ``--help``, shell completion).
 """
 
@@ -67,6 +67,20 @@ def _select(name: str) -> Command:
     return run
 
 
+def _run(context: str | None, command: Sequence[str]) -> Command:
+    def run(environ: Mapping[str, str]) -> int:
+        from .child import run_as
+
+        with _store(environ) as store:
+            return run_as(store, context, command, _echo_err)
+
+    return run
+
+
+def _echo_err(text: str) -> None:
+    _echo(text, err=True)
+
+
 def plan(argv: Sequence[str], environ: Mapping[str, str]) -> Command | None:
     """The command for ``argv`` when it is one of the spellings above, else None."""
     if "_AZCTX_COMPLETE" in environ:
@@ -81,6 +95,10 @@ def plan(argv: Sequence[str], environ: Mapping[str, str]) -> Command | None:
             return _list("--json" in flags, "--names" in flags)
         case ["select", name] if not name.startswith("-"):
             return _select(name)
+        case ["run", "--", *command] if command:
+            return _run(None, command)
+        case ["run", "--context", name, "--", *command] if command and not name.startswith("-"):
+            return _run(name, command)
     return None
 
 

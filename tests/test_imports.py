@@ -2,9 +2,10 @@
 imports. (No wall-clock assertion: timing is the benchmark's job, bench/run.py.)
 
 ``azctx current`` and ``azctx list`` on a current SQLite store run at every prompt,
-``azctx select NAME`` at every switch: they must not import SQLAlchemy or Alembic
-(database URLs and migrations only), rich, typer (cli/prompt.py recognises them and
-calls ``ContextStore`` without it) or pydantic (the core is plain records). Every
+``azctx select NAME`` at every switch, ``azctx run -- CMD`` in front of every tool:
+they must not import SQLAlchemy or Alembic (database URLs and migrations only), rich,
+typer (cli/prompt.py recognises them and calls ``ContextStore`` without it) or
+pydantic (the core is plain records). Every
 other command goes through typer, and loads neither pydantic nor SQLAlchemy either."""
 
 from __future__ import annotations
@@ -67,7 +68,15 @@ def imported(env: dict[str, str], tmp_path: Path, *args: str) -> set[str]:
 
 @pytest.mark.parametrize(
     "args",
-    [("current",), ("list",), ("list", "--json"), ("select", "dev"), ("select", "PROD")],
+    [
+        ("current",),
+        ("list",),
+        ("list", "--json"),
+        ("select", "dev"),
+        ("select", "PROD"),
+        ("run", "--", "true"),
+        ("run", "--context", "prod", "--", "true"),
+    ],
 )
 def test_prompt_commands_stay_lean(
     store_env: dict[str, str], tmp_path: Path, args: tuple[str, ...]

@@ -446,3 +446,34 @@ def test_environment_for_in_process_pool_jobs(world: World) -> None:
         assert (result["tenant"], result["client_id"]) == (SP_TENANT, SP_ID)
         assert result["secret_sha256"] == sha256(SP_SECRET)
     assert (user["context"], user["kind"]) == ("me", None)
+
+
+def test_typer_and_typerless_spellings_hand_over_the_same(world: World) -> None:
+    # `run --context NAME -- CMD` skips typer (cli/prompt.py); `--context=NAME` is typer's
+    # spelling: both must reach the same ContextStore call and child launch.
+    env = world.caller_env(AZCTX_SESSION=world.session, **STALE)
+    lean = azctx_run(world, "--context", "cert", *probe("4"), env=env)
+    typer_spelt = azctx_run(world, "--context=cert", *probe("4"), env=env)
+
+    assert (lean.returncode, typer_spelt.returncode) == (4, 4), lean.stderr + typer_spelt.stderr
+    assert lean.stderr == typer_spelt.stderr
+    config_dir = "AZURE_CONFIG_DIR"  # a private folder of its own in each run
+    first, second = report_of(lean), report_of(typer_spelt)
+    assert first["azure"] == second["azure"] and config_dir in first["azure"]
+    assert first["values"] == second["values"]
+    assert first["kind"] == second["kind"] == "CertificateCredential"
+
+
+def test_unknown_context_is_refused_by_the_typerless_spelling_too(
+    world: World, tmp_path: Path
+) -> None:
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w')"
+    result = azctx_run(world, "--context", "nope", "--", sys.executable, "-c", code)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "error: no context named 'nope'",
+        "hint: see 'azctx list'",
+    ]
+    assert result.stdout == ""
+    assert not marker.exists()
