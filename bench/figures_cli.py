@@ -166,6 +166,25 @@ def startup(root: Path, rounds: int) -> Iterator[Row]:
         2.5,
     )
     yield dataclasses.replace(measure(floor, rounds), reference=True, target="-")
+    yield default_locations(root / "default-locations", run, rounds)
+
+
+def default_locations(home: Path, configured: Runner, rounds: int) -> Row:
+    """What the figures above leave out: with no ``AZCTX_*`` variable, azctx finds its
+    store and key file through platformdirs (which imports pathlib and tempfile) and
+    reads the key from a file. A user's default set-up, in a HOME of its own."""
+    env = {k: v for k, v in configured.env.items() if not k.startswith(("AZCTX_", "XDG_"))}
+    env["HOME"] = str(home)
+    plain = Runner(env)
+    for name in context_names()[:2]:
+        run_once(plain.azctx("add", *add_args(name)))
+    pair = Pair(
+        "reference: `azctx current` at the default locations / with `AZCTX_*` set",
+        lambda: run_once(plain.azctx("current")),
+        lambda: run_once(configured.azctx("current")),
+        2.5,
+    )
+    return dataclasses.replace(measure(pair, rounds), reference=True, target="-")
 
 
 # -- the other everyday commands against their nearest az command --------------------------

@@ -71,6 +71,7 @@ def test_the_new_figures_run_or_say_why_not(tmp_path: Path) -> None:
     references = [
         "reference: importing sqlite3, json, hashlib and AES-GCM / `python -c pass`",
         "reference: 4 / 1 raw sqlite3 writers, same queue (15 INSERTs each)",
+        "reference: `azctx current` at the default locations / with `AZCTX_*` set",
     ]
     for figure in references:
         assert by_figure[figure][5] == "reference"
