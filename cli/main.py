@@ -6,8 +6,8 @@ import sys
 
 
 def main() -> None:
-    # The prompt commands (``current``, ``list``, ``select NAME``) skip typer: see
-    # cli/prompt.py.
+    # The prompt commands (``current``, ``list``, ``select NAME``) and ``run -- CMD``
+    # skip typer: see cli/prompt.py.
     from .prompt import main as prompt_main
 
     if prompt_main(sys.argv[1:]):
