@@ -74,11 +74,23 @@ def received(tmp_path: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
+#: The signals these tests send. azctx keeps a signal ignored that was ignored when it
+#: started (as under nohup, or in a shell's background job), so each is set back to its
+#: default for azctx, whatever the test run itself was started with.
+SENT = ("SIGINT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGHUP", "SIGTERM", "SIGQUIT")
+
+
+def _default_dispositions() -> None:  # runs in the child between fork and exec
+    for name in SENT:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
 @pytest.fixture
 def started(tmp_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     process = subprocess.Popen(
-        command(tmp_path), env=env, start_new_session=True, stderr=subprocess.DEVNULL
-    )
+        command(tmp_path), env=env, start_new_session=True, stderr=subprocess.DEVNULL,
+        preexec_fn=_default_dispositions,
+    )  # fmt: skip
     try:
         until(lambda: (tmp_path / "ready").exists(), "the child started")
         yield process
@@ -116,6 +128,7 @@ def test_many_signals_in_a_row_each_reach_the_child(
 
 
 def _controlling_terminal() -> None:  # runs in the child between fork and exec
+    _default_dispositions()
     os.setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
