@@ -6,7 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from azctx.events import Actor, Context, Credential, Environment, Refused, account_key, name_key
+from azctx.events import (
+    Actor,
+    Context,
+    Credential,
+    Environment,
+    Refused,
+    account_key,
+    check_name,
+    name_key,
+)
 
 from .state import ScopeState, State
 
@@ -49,8 +58,10 @@ class View(NamedTuple):
         return None if self.default is None else self.get(self.default)
 
     def pick(self, name: str | None) -> ViewContext:
-        """The context ``name``, or the default: a refusal when there is none."""
-        wanted = name if name is not None else self.default
+        """The context ``name``, or the default: a refusal when there is none. An invalid
+        ``name`` is bad input (SPEC §1), also where it is only looked up (``show``,
+        ``run --context``, ``export --context``)."""
+        wanted = check_name(name) if name is not None else self.default
         if wanted is None:
             raise Refused("there is no default context", hint="azctx select NAME")
         item = self.get(wanted)

@@ -961,3 +961,21 @@ def test_a_store_object_sees_what_another_wrote_since_its_last_operation(world: 
         a.select("first")
     add(a, "third")
     assert a.state() == b.state() == _replayed(world)
+
+
+def test_an_invalid_name_is_bad_input_where_it_is_only_looked_up(world: World) -> None:
+    # SPEC §1: an invalid name is bad input (exit 2) for the lookups too, not "no context"
+    store = world.store()
+    store.add(account="a@x", tenant="t", subscription="s", name="ok")
+    before = store.history()
+    for lookup in (
+        lambda: store.show("bad\u200bname"),
+        lambda: store.environment_for("bad\x01name"),
+        lambda: store.export(str(world.tmp / "out.json"), context="-"),
+    ):
+        with pytest.raises(BadInput, match="invalid context name"):
+            lookup()
+    with pytest.raises(Refused, match="no context named 'missing'"):
+        store.show("missing")
+    assert store.history() == before
+    assert not (world.tmp / "out.json").exists()

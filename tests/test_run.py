@@ -477,3 +477,19 @@ def test_unknown_context_is_refused_by_the_typerless_spelling_too(
     ]
     assert result.stdout == ""
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("spelling", [["--context", "bad\x01name"], ["--context=bad\x01name"]])
+def test_an_invalid_context_name_is_bad_input_before_running(
+    world: World, tmp_path: Path, spelling: list[str]
+) -> None:
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w')"
+    result = azctx_run(world, *spelling, "--", sys.executable, "-c", code)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "error: invalid context name 'bad\\x01name': a context name cannot contain"
+        " control characters"
+    ]
+    assert result.stdout == ""
+    assert not marker.exists()
