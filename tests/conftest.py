@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +72,22 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url_with(postgres_url: str) -> Callable[[str], str]:
+    """``postgres_url`` with more libpq ``-c`` settings in its options parameter, e.g.
+    ``postgres_url_with("-clock_timeout=500")``."""
+    from sqlalchemy.engine import make_url
+
+    def with_options(extra: str) -> str:
+        parsed = make_url(postgres_url)
+        options = parsed.query["options"]
+        assert isinstance(options, str)
+        extended = parsed.update_query_dict({"options": f"{options} {extra}"})
+        return extended.render_as_string(hide_password=False)
+
+    return with_options
 
 
 @pytest.fixture

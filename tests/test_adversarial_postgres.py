@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from azctx.store import keys
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from test_adversarial_support import AZCTX, Outcome, assert_error
 
 pytestmark = pytest.mark.adversarial
@@ -48,15 +47,6 @@ def _run(args: list[str], env: dict[str, str]) -> Outcome:
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
-def _with_options(url: str, extra: str) -> str:
-    parsed = make_url(url)
-    options = parsed.query["options"]
-    assert isinstance(options, str)
-    return parsed.update_query_dict({"options": f"{options} {extra}"}).render_as_string(
-        hide_password=False
-    )
-
-
 def _tables(engine: Engine) -> list[str]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -80,10 +70,10 @@ def test_a_table_lock_from_another_session_ends_within_the_timeout(
 
 
 def test_a_urls_own_lock_timeout_is_honoured(
-    postgres_url: str, engine: Engine, tmp_path: Path
+    postgres_url_with: Callable[[str], str], engine: Engine, tmp_path: Path
 ) -> None:
     # azctx's own limit is long; the URL's is short, and the shorter one wins.
-    impatient = _with_options(postgres_url, "-clock_timeout=500")
+    impatient = postgres_url_with("-clock_timeout=500")
     env = _env(tmp_path, impatient, AZCTX_LOCK_TIMEOUT="120")
     assert _run([*ADD, "first"], env).code == 0
     with engine.connect() as psql, psql.begin():

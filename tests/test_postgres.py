@@ -25,7 +25,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -59,16 +59,6 @@ def _schema_of(url: str) -> str:
     match = re.search(r"search_path=(\w+)", options)
     assert match is not None
     return match.group(1)
-
-
-def _with_options(url: str, extra: str) -> str:
-    """``url`` with more libpq ``-c`` settings in its options parameter."""
-    parsed = make_url(url)
-    options = parsed.query["options"]
-    assert isinstance(options, str)
-    return parsed.update_query_dict({"options": f"{options} {extra}"}).render_as_string(
-        hide_password=False
-    )
 
 
 def _new_key() -> str:
@@ -696,10 +686,10 @@ def test_a_cli_writer_killed_while_it_waits_for_the_lock_exits_3(
 
 
 def test_a_statement_timeout_is_exit_3_and_changes_nothing(
-    postgres_url: str, engine: Engine, tmp_path: Path
+    postgres_url_with: Callable[[str], str], engine: Engine, tmp_path: Path
 ) -> None:
     env = _cli_env(tmp_path)
-    impatient = _with_options(postgres_url, "-cstatement_timeout=300")
+    impatient = postgres_url_with("-cstatement_timeout=300")
     add = ["add", "--account", "a@x", "--tenant", "t", "--subscription", "s"]
     assert _cli(env, "--store", impatient, *add, "--name", "first").exit_code == 0
     # Another client holds the log table; azctx's read of it inside its write
