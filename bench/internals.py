@@ -30,12 +30,11 @@ from typing import TYPE_CHECKING
 
 from azcli import ACCOUNT, TENANT, subscriptions
 from azctx.events import Actor, Event
-from azctx.projections import decide as d
+from azctx.projections import decisions as d
 from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller
 from azctx.store import open_log
-from azctx.store.loader import decoded, save_snapshot
-from azctx.store.schedule import snapshot_due
+from azctx.store.loader import decoded, save_snapshot, snapshot_due
 from azctx.store.writing import append_event
 
 if TYPE_CHECKING:
@@ -154,7 +153,8 @@ def full_replay(store: str | Path, environ: dict[str, str] | None = None) -> int
 
 def log_data_key(store: BenchStore) -> bytes:
     """The data key of the log's rows, unwrapped with the store's master key."""
-    from azctx.store import crypto, keys
+    from azctx.store.keys import cipher as crypto
+    from azctx.store.keys import master as keys
 
     master = keys.load_master_key(store.env)
     assert master is not None
@@ -170,7 +170,7 @@ def log_data_key(store: BenchStore) -> bytes:
 
 def floor_loop(store: BenchStore, key: bytes) -> int:
     """The least any replay must do: fetch every row, decrypt it, parse its JSON."""
-    from azctx.store.log import row_metadata
+    from azctx.store.rows import row_metadata
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
     aead = AESGCM(key)
@@ -204,7 +204,7 @@ def average_row_bytes(store: BenchStore) -> int:
 @contextmanager
 def write_turn(path: Path) -> Iterator[None]:
     """A turn on azctx's write queue for the database at ``path``."""
-    from azctx.store.write_queue import turn
+    from azctx.store.locks import turn
 
     with turn(path, 30):
         yield

@@ -1,165 +1,178 @@
-"""The ``azctx`` command line: the typer app with every command (those on contexts and
-the log are in ``contexts.py``; sessions, import, export and run here); each parses,
-calls one ContextStore method, renders."""
+"""What every ``azctx`` command shares: the typer apps, the global options, the store
+of the invocation, the checks of arguments (the rules themselves are the core's,
+``azctx.events.rules``) and the questions destructive commands ask."""
 
 from __future__ import annotations
 
-import os
-from functools import partial
-from typing import Annotated
+import sys
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from azctx.cli import render
+from azctx.cli.usage import AzctxGroup
+from azctx.events import BadInput, ConfirmationNeeded, Refused, check_name, check_text
 
-from . import contexts as contexts  # registers its commands on the app
-from . import render
-from .common import (
-    JsonOpt,
-    ScopeOpt,
-    Shell,
-    app,
-    checked_text,
-    complete_names,
-    done,
-    key_app,
-    scope_value,
-    session_app,
-    store_of,
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from azctx.store.context_store import ContextStore
+    from azctx.store.results import OperationResult
+
+
+class Scope(StrEnum):
+    user = "user"
+    process = "process"
+
+
+class Shell(StrEnum):
+    bash = "bash"
+    zsh = "zsh"
+    sh = "sh"
+    fish = "fish"
+    pwsh = "pwsh"
+
+
+class AccountTypeOpt(StrEnum):
+    user = "user"
+    service_principal = "service-principal"
+    managed_identity = "managed-identity"
+
+
+app = typer.Typer(
+    cls=AzctxGroup,
+    help="Azure sign-in contexts kept across shell sessions, in an encrypted event log.",
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
 )
-
-__all__ = ["app"]
-
-
-SHELL_EXPORT: dict[str, tuple[str, str]] = {
-    "bash": ("export AZCTX_SESSION={sid}", "unset AZCTX_SESSION"),
-    "zsh": ("export AZCTX_SESSION={sid}", "unset AZCTX_SESSION"),
-    "sh": ("export AZCTX_SESSION={sid}", "unset AZCTX_SESSION"),
-    "fish": ("set -gx AZCTX_SESSION {sid}", "set -e AZCTX_SESSION"),
-    "pwsh": ("$env:AZCTX_SESSION = '{sid}'", "Remove-Item Env:AZCTX_SESSION"),
-}
-
-ShellOpt = Annotated[Shell, typer.Option("--shell", help="The shell to print for.")]
+autosave_app = typer.Typer(cls=AzctxGroup, help="Turn autosave on or off, or report it.")
+session_app = typer.Typer(cls=AzctxGroup, help="Shell sessions: the process scope.")
+key_app = typer.Typer(cls=AzctxGroup, help="The master key.")
+app.add_typer(autosave_app, name="autosave")
+app.add_typer(session_app, name="session")
+app.add_typer(key_app, name="key")
 
 
-@session_app.command("start")
-def session_start(
+def store_of(ctx: typer.Context) -> ContextStore:
+    obj: dict[str, Any] = ctx.ensure_object(dict)
+    store = obj.get("store")
+    if store is None:
+        from azctx.store.context_store import ContextStore
+
+        store = ContextStore(obj.get("target"), on_warning=warn)
+        obj["store"] = store
+        ctx.call_on_close(store.close)
+    return store
+
+
+def warn(message: str) -> None:
+    typer.echo(f"warning: {message}", err=True)
+
+
+def checked_name(value: str | None) -> str | None:
+    """An invalid name is bad input (exit 2), also where it is only looked up;
+    found before any question is asked or the store is opened."""
+    return None if value is None else check_name(value)
+
+
+def checked_text(param: typer.CallbackParam, value: str | None) -> str | None:
+    """An empty, over-long, control-character or non-UTF-8 value is bad input (exit 2),
+    found before any question is asked or the store is opened."""
+    if value is None:
+        return None
+    label = param.opts[0] if param.param_type_name == "option" else str(param.name).upper()
+    return check_text(label, value)
+
+
+def complete_names(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Context names for shell completion; silent on any failure."""
+    try:
+        from azctx.store.context_store import ContextStore
+
+        root = ctx.find_root().params.get("store") if ctx else None
+        with ContextStore(root) as store:
+            names = [i.context.name for i in store.view().contexts]
+    except Exception:
+        return []
+    return [n for n in names if n.casefold().startswith(incomplete.casefold())]
+
+
+def print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"azctx {version('azctx')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
     ctx: typer.Context,
-    ttl: Annotated[str, typer.Option("--ttl", help="Lifetime: 30m, 12h, 7d.")] = "24h",
-    shell: ShellOpt = Shell.bash,
-) -> None:
-    """Start a session; use as: eval "$(azctx session start)"."""
-    from .shell_env import session_dir_line
-
-    info = store_of(ctx).start_session(ttl)
-    typer.echo(SHELL_EXPORT[shell.value][0].format(sid=info.session_id))
-    if (line := session_dir_line(shell.value, info.session_id, os.environ)) is not None:
-        typer.echo(line)
-    typer.echo(
-        f"azctx: session {info.session_id} started (expires {render.local_expiry(info.expires)})",
-        err=True,
-    )
-
-
-@session_app.command("end")
-def session_end(ctx: typer.Context, shell: ShellOpt = Shell.bash) -> None:
-    """End this shell's session; its secrets become unreadable forever."""
-    from .shell_env import restore_line, session_restore
-
-    back = session_restore(os.environ)  # read before the session's az folder goes
-    result = store_of(ctx).end_session()
-    for note in result.notes:
-        typer.echo(note, err=True)
-    typer.echo(SHELL_EXPORT[shell.value][1])
-    if (line := restore_line(shell.value, back)) is not None:
-        typer.echo(line)
-    typer.echo(f"azctx: {result.summary}", err=True)
-
-
-@session_app.command("status")
-def session_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """This shell's session: id, state and expiry."""
-    status = store_of(ctx).session_status()
-    if json_:
-        render.emit_json(render.session_json(status))
-    else:
-        typer.echo(render.session_text(status))
-        if status.state != "live":
-            raise typer.Exit(1)
-
-
-@key_app.command("status")
-def key_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Where the master key comes from, and its id."""
-    info = store_of(ctx).key_status()
-    if json_:
-        render.emit_json(render.key_json(info))
-    else:
-        typer.echo(render.key_text(info))
-
-
-@key_app.command("rotate")
-def key_rotate(
-    ctx: typer.Context,
-    new_key_file: Annotated[
+    store: Annotated[
         str | None,
         typer.Option(
-            "--new-key-file", callback=checked_text, help="Write the new key here (0600)."
+            "--store",
+            envvar="AZCTX_STORE",
+            help="Store path or SQLAlchemy URL (default: store.db in the user data dir).",
+            show_envvar=True,
         ),
     ] = None,
-) -> None:
-    """Make a new master key and rewrap the data keys with it."""
-    done(store_of(ctx).rotate_key(new_key_file))
-
-
-@app.command("import")
-def import_(
-    ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="AzureRmContext.json (or azureProfile.json).")],
-    from_az_cli: Annotated[
-        bool, typer.Option("--from-az-cli", help="FILE is the Azure CLI's azureProfile.json.")
-    ] = False,
-    rename_invalid: Annotated[
+    version: Annotated[
         bool,
-        typer.Option("--rename-invalid", help="Give invalid names the default name instead."),
+        typer.Option("--version", callback=print_version, is_eager=True, help="Print the version."),
     ] = False,
-    scope: ScopeOpt = None,
 ) -> None:
-    """Import contexts as one operation (same names replaced, others kept)."""
-    result = store_of(ctx).import_file(
-        file, from_az_cli=from_az_cli, scope=scope_value(scope), rename_invalid=rename_invalid
-    )
-    done(result)
+    if store is not None and not store.strip():
+        raise BadInput("--store cannot be empty", hint="unset AZCTX_STORE or give a path")
+    ctx.ensure_object(dict)["target"] = store
 
 
-@app.command()
-def export(
-    ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="Where to write AzureRmContext.json.")],
-    context: Annotated[
-        str | None,
-        typer.Option("--context", autocompletion=complete_names, help="Only this context."),
-    ] = None,
-    include_secrets: Annotated[
-        bool, typer.Option("--include-secrets", help="Write secrets too (file mode 0600).")
-    ] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write the view as Az PowerShell's AzureRmContext.json (Save-AzContext)."""
-    summary = store_of(ctx).export(
-        file, context=context, include_secrets=include_secrets, force=force
-    )
-    typer.echo(summary)
+def scope_value(scope: Scope | None) -> str | None:
+    return None if scope is None else scope.value
 
 
-@app.command(context_settings={"allow_interspersed_args": False, "ignore_unknown_options": True})
-def run(
-    ctx: typer.Context,
-    command: Annotated[list[str], typer.Argument(help="CMD [ARG...] (after --).")],
-    context: Annotated[
-        str | None,
-        typer.Option("--context", autocompletion=complete_names, help="Default: the default."),
-    ] = None,
-) -> None:
-    """Run CMD as the context: AZURE_* variables, and a private AZURE_CONFIG_DIR."""
-    from .child import run_as
+def done(result: OperationResult) -> None:
+    render.show_result(result, echo=typer.echo)
 
-    raise typer.Exit(run_as(store_of(ctx), context, command, partial(typer.echo, err=True)))
+
+def stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def confirmed(attempt: Callable[[bool], OperationResult], skip: bool, flag: str) -> OperationResult:
+    """Run ``attempt(skip)``; if it needs confirmation, ask on a TTY, else refuse."""
+    try:
+        return attempt(skip)
+    except ConfirmationNeeded as need:
+        if not stdin_is_tty():
+            raise Refused(need.message, hint=f"pass {flag} to do it without a question") from None
+        if not typer.confirm(need.question, default=False):
+            raise Refused("cancelled; nothing was changed") from None
+        return attempt(True)
+
+
+def ask_first(question: str, yes: bool) -> None:
+    if yes:
+        return
+    if not stdin_is_tty():
+        raise Refused(
+            f"this would {question[:1].lower()}{question[1:].rstrip('?')}; it needs confirmation",
+            hint="pass --yes to do it without a question",
+        )
+    if not typer.confirm(question, default=False):
+        raise Refused("cancelled; nothing was changed")
+
+
+NameArg = Annotated[
+    str,
+    typer.Argument(autocompletion=complete_names, callback=checked_name, show_default=False),
+]
+ScopeOpt = Annotated[
+    Scope | None, typer.Option("--scope", help="user or process (default: by autosave).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option("--at", help="The view after operation N, or at an ISO-8601 date/time."),
+]

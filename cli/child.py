@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from azctx.events import BadInput
-from azctx.projections.run_variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
+from azctx.projections.handoff.variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
 
 if TYPE_CHECKING:
     from azctx.store.context_store import ContextStore
@@ -77,7 +77,7 @@ def run_as(
     connection, and may itself run azctx."""
     from functools import partial
 
-    from azctx.store.azcli_dirs import private_config_dir
+    from azctx.store.azcli.folders import private_config_dir
 
     prepared = store.environment_for(context)
     for line in prepared.notes:

@@ -8,11 +8,11 @@ import sys
 def main() -> None:
     # The prompt commands (``current``, ``list``, ``select NAME``) and ``run -- CMD``
     # skip typer: see cli/prompt.py.
-    from .prompt import main as prompt_main
+    from azctx.cli.fast_path import main as prompt_main
 
     if prompt_main(sys.argv[1:]):
         return
-    from .app import app
+    from azctx.cli.commands import app
 
     app(prog_name="azctx")
 

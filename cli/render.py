@@ -52,7 +52,7 @@ def context_json(item: ViewContext) -> dict[str, Any]:
 
 
 def utc_z(moment: datetime) -> str:
-    """ISO-8601 UTC ending in ``Z``, as the SPEC's JSON wants."""
+    """ISO-8601 UTC ending in ``Z``, as the documented JSON wants."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 

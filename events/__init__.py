@@ -9,8 +9,8 @@ is plain Python records, cheap to import: the prompt commands load it too.
 
 from __future__ import annotations
 
-from . import codec
-from .changes import (
+from azctx.events import codec
+from azctx.events.changes import (
     CELL_VALUES,
     CellType,
     CellValue,
@@ -24,9 +24,9 @@ from .changes import (
     hidden_change,
     inverse,
 )
-from .codec import EventDecodeError, decode, encode, upcast
-from .errors import AzctxError, BadInput, ConfirmationNeeded, Refused, StoreError
-from .names import (
+from azctx.events.codec import EventDecodeError, decode, encode, upcast
+from azctx.events.errors import AzctxError, BadInput, ConfirmationNeeded, Refused, StoreError
+from azctx.events.names import (
     DEFAULT_ENVIRONMENT,
     SESSION_PREFIX,
     USER,
@@ -35,7 +35,7 @@ from .names import (
     is_session_scope,
     name_key,
 )
-from .operations import (
+from azctx.events.operations import (
     NOT_UNDOABLE,
     OPERATIONS,
     OPS,
@@ -58,7 +58,7 @@ from .operations import (
     SessionStarted,
     Undone,
 )
-from .rules import (
+from azctx.events.rules import (
     MAX_NAME_LENGTH,
     MAX_SECRET_BYTES,
     MAX_TEXT_LENGTH,
@@ -68,7 +68,7 @@ from .rules import (
     check_text,
     name_problem,
 )
-from .values import (
+from azctx.events.values import (
     ACCOUNT_TYPES,
     BUILTIN_ENVIRONMENT_NAMES,
     BUILTIN_ENVIRONMENTS,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from .values import Context, Credential, Environment
+from azctx.events.values import Context, Credential, Environment
 
 CellType = Literal["context", "hidden", "default", "autosave", "credential", "environment"]
 CellValue = Context | Credential | Environment | str | bool | None

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from .changes import CELL_VALUES, Change
-from .operations import OPS, VERSIONS, Event
-from .values import (
+from azctx.events.changes import CELL_VALUES, Change
+from azctx.events.operations import OPS, VERSIONS, Event
+from azctx.events.values import (
     ACCOUNT_TYPES,
     CREDENTIAL_KINDS,
     SCOPES,

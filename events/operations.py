@@ -16,8 +16,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from .changes import Change
-from .values import Actor, Context, ScopeName
+from azctx.events.changes import Change
+from azctx.events.values import Actor, Context, ScopeName
 
 Operation = Literal[
     "add",

@@ -1,4 +1,4 @@
-"""The input rules of SPEC §1, once, for every door a value comes in by: command-line
+"""The input rules, once, for every door a value comes in by: command-line
 options and arguments, stdin, the library API and import files.
 
 Every value that enters the store is valid UTF-8 (text decoded from bytes that are not
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .errors import BadInput
+from azctx.events.errors import BadInput
 
 MAX_NAME_LENGTH = 256
 MAX_TEXT_LENGTH = 1024

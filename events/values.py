@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
-from .names import DEFAULT_ENVIRONMENT
+from azctx.events.names import DEFAULT_ENVIRONMENT
 
 AccountType = Literal["user", "service-principal", "managed-identity"]
 ACCOUNT_TYPES: tuple[AccountType, ...] = ("user", "service-principal", "managed-identity")

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from azctx.events import Event, name_key
-
-from .state import undone_by
+from azctx.projections.state import undone_by
 
 __all__ = ["HistoryRow", "history_rows", "undone_by"]
 

@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 
 from azctx.events import EventDecodeError
 from azctx.events.codec import jsonable, reader, register
-
-from .state import ScopeState, SessionInfo, State
+from azctx.projections.state import ScopeState, SessionInfo, State
 
 #: Raised whenever the shape or meaning of ``State`` changes. Version 1 was the
 #: pydantic dump of release 0.1; version 2 is this layout.

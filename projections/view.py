@@ -1,4 +1,4 @@
-"""What a caller sees (SPEC §2): the user scope, if autosave is on, overlaid with the
+"""What a caller sees: the user scope, if autosave is on, overlaid with the
 caller's own live session's process scope; session status and autosave precedence."""
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from azctx.events import (
     check_name,
     name_key,
 )
-
-from .state import ScopeState, State
+from azctx.projections.state import ScopeState, State
 
 SessionStatus = Literal["none", "live", "ended", "unknown", "expired"]
 AutosaveSource = Literal["env", "process", "user", "default"]
@@ -59,7 +58,7 @@ class View(NamedTuple):
 
     def pick(self, name: str | None) -> ViewContext:
         """The context ``name``, or the default: a refusal when there is none. An invalid
-        ``name`` is bad input (SPEC §1), also where it is only looked up (``show``,
+        ``name`` is bad input, also where it is only looked up (``show``,
         ``run --context``, ``export --context``)."""
         wanted = check_name(name) if name is not None else self.default
         if wanted is None:
@@ -127,7 +126,7 @@ def seen(state: State, caller: Caller, name: str) -> tuple[Context, Where] | Non
 
 
 def select_notes(state: State, caller: Caller, name: str) -> tuple[str, ...]:
-    """SPEC §2: what a user-scope select of ``name`` says when the caller's live
+    """What a user-scope select of ``name`` says when the caller's live
     session would not show it as the default."""
     process = live_process(state, caller)
     if process is None or caller.session is None:

@@ -12,7 +12,7 @@ or Alembic; they load only for database URLs and for migrations.
 
 from __future__ import annotations
 
-from .errors import (
+from azctx.store.errors import (
     CorruptStoreError,
     InsecureKeyFileError,
     KeyDestroyedError,
@@ -24,8 +24,10 @@ from .errors import (
     TamperedError,
     WrongKeyError,
 )
-from .keys import MasterKeyInfo
-from .log import Entry, Log, Snapshot, VerifyReport, open_log
+from azctx.store.keys.master import MasterKeyInfo
+from azctx.store.log import Log
+from azctx.store.opening import open_log
+from azctx.store.rows import Entry, Snapshot, VerifyReport
 
 __all__ = [
     "CorruptStoreError",

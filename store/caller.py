@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 
 from azctx.events import Actor
 from azctx.projections.view import Caller
-
-from .when import parse_bool_env
+from azctx.store.when import parse_bool_env
 
 _ACTORS: dict[int, Actor] = {}
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from azctx.store.backends.recorder import LogRow, Recorder
+from azctx.store.errors import TamperedError
+from azctx.store.keys import cipher as crypto
+from azctx.store.rows import ZERO_HASH, Entry, missing, row_hash, row_metadata
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from . import crypto
-from .errors import TamperedError
-from .recorder import LogRow, Recorder
-from .rows import ZERO_HASH, Entry, missing, row_hash, row_metadata
 
 PAGE = 256
 #: Rows decrypted ahead at first by ``entries``; doubled per batch up to ``PAGE``.

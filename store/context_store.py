@@ -27,16 +27,23 @@ from azctx.projections.view import (
     session_status,
     view,
 )
-
-from . import caller as callers
-from . import past, schedule, writing
-from .loader import StateCache, decoded, save_snapshot, verify_snapshots
-from .log import Log, VerifyReport, open_log
-from .results import KeyStatus, OperationResult, RunEnvironment, SessionInfo, SessionStatus
-from .when import parse_ttl, parse_when
+from azctx.store import caller as callers
+from azctx.store import past, writing
+from azctx.store.loader import StateCache, decoded, save_snapshot, snapshot_due, verify_snapshots
+from azctx.store.log import Log
+from azctx.store.opening import open_log
+from azctx.store.results import (
+    KeyStatus,
+    OperationResult,
+    RunEnvironment,
+    SessionInfo,
+    SessionStatus,
+)
+from azctx.store.rows import VerifyReport
+from azctx.store.when import parse_ttl, parse_when
 
 if TYPE_CHECKING:
-    from azctx.projections.decide import Decision
+    from azctx.projections.decisions.decision import Decision
     from azctx.projections.history import HistoryRow
 
 Decider = Callable[[Log, State, Caller], "Decision"]
@@ -110,7 +117,7 @@ class ContextStore:
             state = writing.expire_sessions(log, state, caller, keep=ending)
             decision = decider(log, state, caller)
             entry = writing.record(log, decision.event)
-            due = schedule.snapshot_due(before, entry.seq, base)
+            due = snapshot_due(before, entry.seq, base)
             if due:
                 state = evolve(state, entry.seq, decision.event)
                 save_snapshot(log, entry.seq, state)
@@ -120,7 +127,7 @@ class ContextStore:
         # Only once committed: the next operation of this object starts from here.
         self._cache.remember(entry, state, base)
         if any(not info.ended for info in loaded.sessions.values()):  # else: no I/O at all
-            from .azcli_sessions import refresh_after_write
+            from azctx.store.azcli.sessions import refresh_after_write
 
             refresh_after_write(loaded, state, self._environ, log.unseal, self._warn)
         return entry.seq, decision.event, tuple(decision.notes)
@@ -149,7 +156,7 @@ class ContextStore:
         force: bool = False,
     ) -> OperationResult:
         """Add a context (and the account's credential when given) and select it."""
-        from azctx.projections import decide as d
+        from azctx.projections.decisions import add as d
 
         request = d.AddRequest(
             account,
@@ -179,13 +186,13 @@ class ContextStore:
         return self._result(outcome, f"added context '{outcome[1].subject}'")
 
     def select(self, name: str, scope: str | None = None) -> OperationResult:
-        from azctx.projections.decide import decide_select
+        from azctx.projections.decisions.contexts import decide_select
 
         outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope))
         return self._result(outcome, selected(outcome[1].subject or name))
 
     def select_previous(self, scope: str | None = None) -> OperationResult:
-        from azctx.projections.decide import decide_select_previous
+        from azctx.projections.decisions.contexts import decide_select_previous
 
         outcome = self._write(lambda _l, s, c: decide_select_previous(s, c, scope))
         return self._result(outcome, selected(outcome[1].subject or "-"))
@@ -193,7 +200,7 @@ class ContextStore:
     def rename(
         self, old: str, new: str, *, force: bool = False, scope: str | None = None
     ) -> OperationResult:
-        from azctx.projections.decide import decide_rename
+        from azctx.projections.decisions.contexts import decide_rename
 
         outcome = self._write(lambda _l, s, c: decide_rename(s, c, old, new, force, scope))
         return self._result(outcome, f"renamed '{old}' to '{new}'")
@@ -201,7 +208,7 @@ class ContextStore:
     def remove(
         self, name: str, *, force: bool = False, scope: str | None = None
     ) -> OperationResult:
-        from azctx.projections.decide import decide_remove
+        from azctx.projections.decisions.contexts import decide_remove
 
         outcome = self._write(lambda _l, s, c: decide_remove(s, c, name, force, scope))
         return self._result(outcome, f"removed context '{name}'")
@@ -209,7 +216,7 @@ class ContextStore:
     def disconnect(
         self, account: str | None = None, *, scope: str | None = None
     ) -> OperationResult:
-        from azctx.projections.decide import decide_disconnect
+        from azctx.projections.decisions.contexts import decide_disconnect
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
             decision = decide_disconnect(state, caller, account, scope)
@@ -224,7 +231,7 @@ class ContextStore:
         )
 
     def clear(self, *, scope: str | None = None) -> OperationResult:
-        from azctx.projections.decide import decide_clear
+        from azctx.projections.decisions.contexts import decide_clear
 
         outcome = self._write(
             lambda log, s, c: writing.shred_undone_keys(log, s, decide_clear(s, c, scope))
@@ -232,14 +239,14 @@ class ContextStore:
         return self._result(outcome, f"cleared the {outcome[1].scope} scope")
 
     def set_autosave(self, enabled: bool, *, scope: str | None = None) -> OperationResult:
-        from azctx.projections.decide import decide_autosave
+        from azctx.projections.decisions.sessions import decide_autosave
 
         outcome = self._write(lambda _l, s, c: decide_autosave(s, c, enabled, scope))
         word = "enabled" if enabled else "disabled"
         return self._result(outcome, f"autosave {word} in the {outcome[1].scope} scope")
 
     def undo(self, seq: int | None = None) -> OperationResult:
-        from azctx.projections.undo import decide_undo, find_undo_target
+        from azctx.projections.decisions.undo import decide_undo, find_undo_target
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
             target = seq
@@ -260,7 +267,7 @@ class ContextStore:
         return self._result(outcome, f"undid operation {target}")
 
     def start_session(self, ttl: str = "24h") -> SessionInfo:
-        from azctx.projections.decide import decide_session_start
+        from azctx.projections.decisions.sessions import decide_session_start
 
         lifetime = parse_ttl(ttl)
         session_id = f"s-{os.urandom(8).hex()}"
@@ -271,13 +278,13 @@ class ContextStore:
 
         _, event, _ = self._write(decider)
         assert isinstance(event.op, SessionStarted)
-        from .azcli_sessions import start_session_dir  # the session's own az folder
+        from azctx.store.azcli.sessions import start_session_dir  # the session's own az folder
 
         start_session_dir(self.state(), session_id, self._environ, self._open().unseal, self._warn)
         return SessionInfo(session_id, event.op.expires)
 
     def end_session(self) -> OperationResult:
-        from azctx.projections.decide import decide_session_end
+        from azctx.projections.decisions.sessions import decide_session_end
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
             sid = caller.session
@@ -301,18 +308,19 @@ class ContextStore:
     ) -> OperationResult:
         """Import an AzureRmContext.json (or the Azure CLI's azureProfile.json) as one
         operation: same names replaced, all others kept, the file's default selected."""
-        from azctx.projections import interop  # only these commands need it
-        from azctx.projections.decide import decide_import
-
-        from .files import read_import_file
+        from azctx.projections.decisions.importing import decide_import
+        from azctx.projections.formats.azps_import import parse_az_powershell  # import only
+        from azctx.store.files import read_import_file
 
         text = read_import_file(path)
         if from_az_cli:
-            from .azcli_import import parse_profile  # + service_principal_entries.json
+            from azctx.store.azcli.importing import (
+                parse_profile,  # + service_principal_entries.json
+            )
 
             plan = parse_profile(text, path)
         else:
-            plan = interop.parse_az_powershell(text, rename_invalid=rename_invalid)
+            plan = parse_az_powershell(text, rename_invalid=rename_invalid)
         wanted = {s.account: (s.secret, s.certificate_path) for s in plan.secrets}
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
@@ -391,7 +399,7 @@ class ContextStore:
     def environment_for(self, name: str | None = None) -> RunEnvironment:
         """The variables a child process needs to act as context ``name`` (default:
         the default context): for ``azctx run`` and Python background jobs."""
-        from . import handoff  # only run and Python jobs hand a context on
+        from azctx.store import handoff  # only run and Python jobs hand a context on
 
         return handoff.run_environment(self._open(), self.state(), self._caller(), name)
 
@@ -404,8 +412,8 @@ class ContextStore:
         force: bool = False,
     ) -> str:
         """Write Az PowerShell's AzureRmContext.json; returns a one-line summary."""
-        from . import handoff
-        from .files import write_export_file
+        from azctx.store import handoff
+        from azctx.store.files import write_export_file
 
         log, state, caller = self._open(), self.state(), self._caller()
         text, count = handoff.export_text(log, state, caller, context, include_secrets)
@@ -439,9 +447,8 @@ class ContextStore:
         )
 
     def rotate_key(self, new_key_file: str | None = None) -> OperationResult:
-        from azctx.projections.decide import decide_key_rotate
-
-        from .keys import prepare_rotation
+        from azctx.projections.decisions.sessions import decide_key_rotate
+        from azctx.store.keys.rotation import prepare_rotation
 
         log = self._open()
         rotation = prepare_rotation(log.master_key_info(), new_key_file)

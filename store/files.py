@@ -36,7 +36,7 @@ def read_import_file(path: str) -> str:
     """The text of an import file; exit 2 for anything that is not a readable regular
     file within the size limit. A FIFO or a device is refused before it is opened, and
     the open itself cannot block (the path may change in between)."""
-    from azctx.projections.interop_model import MAX_IMPORT_BYTES
+    from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 
     try:
         _check_import(path, os.stat(path))

@@ -8,9 +8,8 @@ import base64
 from azctx.events import Credential, account_key, name_key
 from azctx.projections.state import State
 from azctx.projections.view import Caller, ViewContext, environments, view
-
-from .log import Log
-from .results import RunEnvironment
+from azctx.store.log import Log
+from azctx.store.results import RunEnvironment
 
 
 def secret_of(log: Log, item: ViewContext) -> tuple[str | None, Credential | None]:
@@ -35,8 +34,10 @@ def _notes(item: ViewContext, cred: Credential | None) -> tuple[str, ...]:
 def run_environment(log: Log, state: State, caller: Caller, name: str | None) -> RunEnvironment:
     """The variables a child process needs to act as context ``name`` (default: the
     default context), and what its private Azure CLI folder must hold."""
-    from azctx.projections import run_variables  # only run and Python jobs need it
-    from azctx.projections.azcli_dir import az_target
+    from azctx.projections.handoff import (
+        variables as run_variables,  # only run and Python jobs need it
+    )
+    from azctx.projections.handoff.azcli_folder import az_target
 
     item = view(state, caller).pick(name)
     secret, cred = secret_of(log, item)
@@ -60,16 +61,17 @@ def export_text(
 ) -> tuple[str, int]:
     """Az PowerShell's AzureRmContext.json of the view (or of one context), and how
     many contexts it holds."""
-    from azctx.projections import interop  # only these commands need it
+    from azctx.projections.formats.azps_export import export_az_powershell  # export only
+    from azctx.projections.formats.plans import ExportSecret
 
     shown = view(state, caller)
     items = shown.contexts if context is None else (shown.pick(context),)
-    secrets: dict[str, interop.ExportSecret | None] = {}
+    secrets: dict[str, ExportSecret | None] = {}
     if include_secrets:
         for item in items:
             secret, cred = secret_of(log, item)
             if cred is not None:
-                secrets[account_key(item.context.account)] = interop.ExportSecret(
+                secrets[account_key(item.context.account)] = ExportSecret(
                     kind=cred.kind, secret=secret, certificate_path=cred.certificate_path
                 )
     default = shown.default
@@ -77,4 +79,4 @@ def export_text(
         default = None
     contexts = [i.context for i in items]
     clouds = environments(state, caller)
-    return interop.export_az_powershell(contexts, default, clouds, secrets), len(items)
+    return export_az_powershell(contexts, default, clouds, secrets), len(items)

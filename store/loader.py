@@ -1,5 +1,6 @@
 """Loading the state from the log: the newest snapshot and the rows after it, or the
-rows another writer appended since this process last looked."""
+rows another writer appended since this process last looked; and when a write saves a
+snapshot (one rule for every writer, read at call time so tests can shorten it)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ from azctx.events import Event
 from azctx.events.codec import decode_many
 from azctx.projections import snapshot
 from azctx.projections.state import State, replay
-
-from . import schedule
-from .log import Entry, Log
+from azctx.store.log import Log
+from azctx.store.rows import Entry
 
 
 class Loaded(NamedTuple):
@@ -21,6 +21,30 @@ class Loaded(NamedTuple):
     head: tuple[int, bytes]
     state: State
     base: int
+
+
+#: A snapshot is saved at every multiple of this many operations (and whenever the tail
+#: since the last one reaches it), so loading the state reads one snapshot and at most
+#: this many log rows.
+SNAPSHOT_EVERY = 64
+
+
+def snapshot_due(before: int, after: int, base: int) -> bool:
+    """Whether the write that took the log from seq ``before`` to ``after`` saves a
+    snapshot, the last one being at ``base``.
+
+    Multiples of ``SNAPSHOT_EVERY`` make the schedule the same for every writer: of
+    several processes taking turns, exactly the one whose write crosses a multiple
+    saves it, however stale its idea of ``base``. The tail rule covers a log without a
+    snapshot of this projection version (an upgrade, an older program)."""
+    return crossed(before, after) is not None or after - base >= SNAPSHOT_EVERY
+
+
+def crossed(before: int, after: int) -> int | None:
+    """The newest multiple of ``SNAPSHOT_EVERY`` in ``before < seq <= after``, where a
+    snapshot is saved; None when there is none."""
+    newest = after // SNAPSHOT_EVERY * SNAPSHOT_EVERY
+    return newest if newest > before else None
 
 
 #: Rows decoded together (their JSON parsed in one call).
@@ -78,7 +102,7 @@ class StateCache:
         that brings). Writers taking turns each find a few new rows per write; folding
         just those keeps the time spent holding the lock as short as for a lone writer."""
         seq, digest = cached.head
-        if head[0] <= seq or head[0] - seq >= schedule.SNAPSHOT_EVERY:
+        if head[0] <= seq or head[0] - seq >= SNAPSHOT_EVERY:
             return None
         if log.stored_hash(seq) != digest:
             return None
@@ -86,7 +110,7 @@ class StateCache:
         if state.seq != head[0]:
             return None
         # Whoever crossed a multiple of SNAPSHOT_EVERY saved a snapshot there.
-        newest = schedule.crossed(seq, state.seq)
+        newest = crossed(seq, state.seq)
         self.loaded = Loaded(head, state, cached.base if newest is None else newest)
         return self.loaded
 
@@ -112,7 +136,7 @@ def save_snapshot(log: Log, seq: int, state: State) -> None:
 
 def verify_snapshots(log: Log) -> None:
     """Each snapshot opens and holds exactly the state a replay gives at its seq."""
-    from .errors import TamperedError
+    from azctx.store.errors import TamperedError
 
     saved = sorted(log.snapshots(snapshot.PROJECTION_VERSION), key=lambda s: s.seq)
     state = State.empty()

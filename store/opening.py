@@ -13,14 +13,14 @@ import os
 from pathlib import Path
 
 from azctx.events import BadInput
-
-from . import keyring, keys
-from .errors import CorruptStoreError, SchemaTooNewError, StoreAbsentError
-from .keys import MasterKey
-from .migrations import HEAD_REVISION, REVISIONS
-from .operation_log import Log
-from .paths import Environ
-from .recorder import DEFAULT_LOCK_TIMEOUT, Recorder
+from azctx.store.backends.recorder import DEFAULT_LOCK_TIMEOUT, Recorder
+from azctx.store.errors import CorruptStoreError, SchemaTooNewError, StoreAbsentError
+from azctx.store.keys import data_keys as keyring
+from azctx.store.keys import master as keys
+from azctx.store.keys.master import MasterKey
+from azctx.store.log import Log
+from azctx.store.migrations import HEAD_REVISION, REVISIONS
+from azctx.store.paths import Environ
 
 LOCK_TIMEOUT_ENV = "AZCTX_LOCK_TIMEOUT"
 MAX_LOCK_TIMEOUT = 3600.0
@@ -57,7 +57,7 @@ def open_log(
     server) defaults to ``$AZCTX_LOCK_TIMEOUT``, else ``DEFAULT_LOCK_TIMEOUT``.
     """
     if target is None:
-        from .paths import default_store
+        from azctx.store.paths import default_store
 
         target = default_store(environ)
     # The key is read first: a malformed or exposed key stops every command.
@@ -126,10 +126,10 @@ class _Opener:
     def recorder(self, *, create: bool = True) -> Recorder:
         target, timeout = self._target, self._lock_timeout
         if isinstance(target, str) and "://" in target:
-            from .sqlalchemy_recorder import SqlAlchemyRecorder
+            from azctx.store.backends.sqlalchemy_core import SqlAlchemyRecorder
 
             return SqlAlchemyRecorder(target, create=create, lock_timeout=timeout)
-        from .sqlite_recorder import SqliteRecorder
+        from azctx.store.backends.sqlite import SqliteRecorder
 
         return SqliteRecorder(Path(target).expanduser(), create=create, lock_timeout=timeout)
 
@@ -158,7 +158,7 @@ class _Opener:
 
     def absent(self, where: str) -> Log:
         """A store to be created by its first write; until then it reads as empty."""
-        from .empty_recorder import EmptyRecorder  # only for a store not created yet
+        from azctx.store.backends.absent import EmptyRecorder  # only for a store not created yet
 
         master = self._master
         # No store, so no key id yet unless a key is configured: "none" until then.
@@ -210,6 +210,6 @@ class _Opener:
         master = self._master or keys.load_master_key(self._environ)
         if master is None:
             raise keys.missing_key_error(self._environ)
-        from .key_recovery import checked_master
+        from azctx.store.keys.rotation import checked_master
 
         return Attached(checked_master(recorder, master, stored_id), stored_id, log_key_id)

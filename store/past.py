@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 from azctx.events import BadInput
 from azctx.projections import snapshot
-
-from .loader import decoded
-from .log import Log
-from .when import When, parse_when
+from azctx.store.loader import decoded
+from azctx.store.log import Log
+from azctx.store.when import When, parse_when
 
 if TYPE_CHECKING:
     from azctx.projections.history import HistoryRow

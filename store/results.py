@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from azctx.projections.azcli_dir import AzTarget
+    from azctx.projections.handoff.azcli_folder import AzTarget
 
 
 class OperationResult(NamedTuple):

@@ -21,7 +21,7 @@ import struct
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from .errors import TamperedError
+from azctx.store.errors import TamperedError
 
 ZERO_HASH = bytes(32)
 

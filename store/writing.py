@@ -18,11 +18,11 @@ from azctx.events import (
     decode,
     encode,
 )
-from azctx.projections.scopes import Decision
+from azctx.projections.decisions.decision import Decision
 from azctx.projections.state import State, evolve
 from azctx.projections.view import Caller
-
-from .log import Entry, Log
+from azctx.store.log import Log
+from azctx.store.rows import Entry
 
 
 def append_event(log: Log, event: Event) -> Entry:
@@ -48,7 +48,7 @@ def expire_sessions(log: Log, state: State, caller: Caller, keep: str | None = N
     """Sessions past their ttl end now (noticed on the next write): their keys go.
     ``keep`` is left to the operation, so that ``session end`` of an expired session
     ends it instead of being refused as already ended."""
-    from azctx.projections.decide import decide_session_end
+    from azctx.projections.decisions.sessions import decide_session_end
 
     for sid, info in list(state.sessions.items()):
         if info.ended or info.expires > caller.time or sid == keep:
@@ -71,7 +71,7 @@ def sealed(
 ) -> dict[str, Credential]:
     """Each account's (secret, certificate path) in ``wanted`` sealed under the
     account's data key (made if missing) in the scope the ``probe`` decision picked."""
-    from azctx.projections.decide import account_key_id
+    from azctx.projections.decisions.add import account_key_id
 
     scope_key = USER if probe.scope == "user" else str(caller.session)
     found: dict[str, Credential] = {}

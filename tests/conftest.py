@@ -33,7 +33,7 @@ def _private_azctx_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("AZCTX_DATA_DIR", str(tmp_path / "azctx-data"))
     monkeypatch.setenv("AZCTX_CONFIG_DIR", str(tmp_path / "azctx-config"))
-    # the private Azure CLI folders of run and sessions (SPEC §5), beside tmp_path (a
+    # the private Azure CLI folders of run and sessions, beside tmp_path (a
     # test may check that tmp_path holds nothing but the store)
     runtime = tmp_path.parent / f"{tmp_path.name}-runtime"
     runtime.mkdir(mode=0o700, exist_ok=True)
@@ -151,7 +151,7 @@ class AzctxCli:
         from unittest import mock
 
         import typer.testing
-        from azctx.cli.app import app
+        from azctx.cli.commands import app
 
         # typer rebuilds the click command from the annotations on every invoke (most of
         # the time of a run); the command is stateless, so it is built once.

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 from azctx.events.errors import StoreError
-from azctx.store import crypto, keys
 from azctx.store.context_store import ContextStore
+from azctx.store.keys import cipher as crypto
+from azctx.store.keys import master as keys
 from test_adversarial_support import (
     assert_error,
     fingerprint,

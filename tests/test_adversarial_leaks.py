@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from azctx.events import decode
-from azctx.store import crypto, keys, open_log
+from azctx.store import open_log
+from azctx.store.keys import cipher as crypto
+from azctx.store.keys import master as keys
 from azctx.store.log import Log
 from test_adversarial_support import Outcome, home, run, sql, store_path
 

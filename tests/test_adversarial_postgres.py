@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from azctx.store import keys
+from azctx.store.keys import master as keys
 from sqlalchemy import Engine, create_engine, text
 from test_adversarial_support import AZCTX, Outcome, assert_error
 

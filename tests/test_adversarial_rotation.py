@@ -16,7 +16,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from azctx.store import keys
+from azctx.store.keys import master as keys
+from azctx.store.keys import rotation
 from test_adversarial_support import (
     AZCTX,
     assert_error,
@@ -34,7 +35,7 @@ ADD = ["add", "--account", "a@x", "--tenant", "t", "--subscription", "s", "--nam
 #: A process that runs ``azctx key rotate`` and SIGKILLs itself at one step of it.
 _KILLER = """
 import os, signal, sys
-from azctx.store import keys
+from azctx.store.keys import rotation
 from azctx.store.log import Log
 
 def die(*args, **kwargs):
@@ -54,7 +55,7 @@ elif step == "rewrapped":  # the store rewrapped inside its transaction, not com
 elif step == "committed":  # committed, the new key not yet renamed into place
     os.replace = die
 elif step == "after-commit":  # committed, before anything is done with the new key file
-    keys.KeyRotation.commit = die
+    rotation.KeyRotation.commit = die
 elif step == "renamed":  # renamed, the folder not yet flushed nor the rotation over
     replace, renamed = os.replace, []
     def replaced(*args, **kwargs):
@@ -63,7 +64,7 @@ elif step == "renamed":  # renamed, the folder not yet flushed nor the rotation 
     def flush(*args, **kwargs):
         if renamed:
             die()
-    os.replace, keys._fsync_dir = replaced, flush
+    os.replace, rotation.fsync_dir = replaced, flush
 from azctx.cli.main import main
 sys.argv = ["azctx", "key", "rotate", *sys.argv[2:]]
 main()
@@ -149,19 +150,19 @@ def test_a_rotation_to_a_new_key_file_killed_leaves_no_temporary_file(
     assert (listed.code, listed.out) == (0, "n\n"), listed.describe()
 
 
-def _simulate_commit_without_rename(env: dict[str, str]) -> keys.KeyRotation:
+def _simulate_commit_without_rename(env: dict[str, str]) -> rotation.KeyRotation:
     """The state a rotation is in between its commit and its rename, in this process:
     the store needs the new key, which is still only in the locked leftover."""
     from azctx.store.context_store import ContextStore
 
-    caught: list[keys.KeyRotation] = []
-    original = keys.KeyRotation.commit
-    keys.KeyRotation.commit = lambda self: caught.append(self)  # type: ignore[method-assign]
+    caught: list[rotation.KeyRotation] = []
+    original = rotation.KeyRotation.commit
+    rotation.KeyRotation.commit = lambda self: caught.append(self)  # type: ignore[method-assign]
     try:
         with ContextStore(store_path(env), environ=env) as store:
             store.rotate_key()
     finally:
-        keys.KeyRotation.commit = original  # type: ignore[method-assign]
+        rotation.KeyRotation.commit = original  # type: ignore[method-assign]
     return caught[0]
 
 

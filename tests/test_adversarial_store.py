@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azctx.store import keys
+from azctx.store.keys import master as keys
 from test_adversarial_support import (
     Outcome,
     assert_error,

@@ -90,7 +90,7 @@ def run(
 
 def invoke(args: Sequence[str], env: Mapping[str, str], *, stdin: str | None = None) -> Outcome:
     """The same command in-process (CliRunner swaps os.environ for ``env`` meanwhile)."""
-    from azctx.cli.app import app
+    from azctx.cli.commands import app
 
     runner = CliRunner()
     unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("AZCTX_")}

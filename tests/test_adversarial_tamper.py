@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azctx.store import keys
 from azctx.store.context_store import ContextStore
+from azctx.store.keys import master as keys
 from test_adversarial_support import (
     LOG_COLUMNS,
     assert_error,

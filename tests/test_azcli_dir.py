@@ -7,9 +7,9 @@ import json
 
 import pytest
 from azctx.events import BadInput, Context, Credential, Environment
-from azctx.projections import azcli_dir as plan
-from azctx.projections.azcli_entries import with_sp_entries
-from azctx.projections.interop import parse_az_cli
+from azctx.projections.formats.azcli_entries import with_sp_entries
+from azctx.projections.formats.azcli_profile import parse_az_cli
+from azctx.projections.handoff import azcli_folder as plan
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 SP = "11111111-aaaa-4bbb-8ccc-000000000001"

@@ -1,4 +1,4 @@
-"""The Azure CLI follows the context (SPEC §5), checked with the real ``az`` offline:
+"""The Azure CLI follows the context, checked with the real ``az`` offline:
 ``az account show`` reads only its config folder, and ``az account get-access-token``
 with an unreachable proxy shows which credential ``az`` found before it needs the
 network."""

@@ -1,4 +1,4 @@
-"""Plain ``az`` follows the shell's session (SPEC §5), with the real ``az`` offline, in
+"""Plain ``az`` follows the shell's session, with the real ``az`` offline, in
 bash scripts that ``eval`` what ``session start``/``end`` print; and ``import
 --from-az-cli`` reading the CLI's stored service principals."""
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import azctx.cli.common as cli_common
+import azctx.cli.app as cli_common
 import pytest
 from azctx.store.context_store import ContextStore
 
@@ -174,7 +174,7 @@ def test_secret_stdin_strips_one_newline_and_secret_env_reads_the_variable(
     add(azctx_cli, "env", *sp, "--secret-env", "MY_SECRET", account="a3", env={"MY_SECRET": "e!"})
     assert secret_of(azctx_cli, "crlf") == "p w"
     # Only one newline is stripped: a second one is part of the secret, a control
-    # character, which no stored value may hold (SPEC §1).
+    # character, which no stored value may hold.
     refused = azctx_cli(
         "add", "--account", "a2", "--tenant", "t", "--subscription", "s", "--name", "two",
         *sp, "--secret-stdin", input="pw\n\n", code=2,

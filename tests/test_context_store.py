@@ -1,4 +1,4 @@
-"""The ContextStore library API, through the store itself (SPEC §2, §3): every
+"""The ContextStore library API, through the store itself: every
 operation, scopes and autosave, sessions and their expiry, undo of every kind,
 history, time travel, snapshots, keys, and crypto-shredding checked on the raw file."""
 
@@ -24,17 +24,18 @@ from azctx.events import (
     StoreError,
     decode,
 )
-from azctx.projections import decide as d
+from azctx.projections import decisions as d
 from azctx.projections import snapshot
 from azctx.projections.state import State, evolve, replay
 from azctx.projections.view import Caller, View
-from azctx.store import Log, crypto, open_log
+from azctx.store import Log, open_log
+from azctx.store.backends.sqlite import SqliteRecorder
 from azctx.store.caller import actor
 from azctx.store.context_store import ContextStore
-from azctx.store.keys import key_id
-from azctx.store.log import row_metadata
-from azctx.store.schedule import SNAPSHOT_EVERY
-from azctx.store.sqlite_recorder import SqliteRecorder
+from azctx.store.keys import cipher as crypto
+from azctx.store.keys.master import key_id
+from azctx.store.loader import SNAPSHOT_EVERY
+from azctx.store.rows import row_metadata
 from azctx.store.writing import append_event
 
 # -- the world: one store file, stores with their own environments ----------------------
@@ -964,7 +965,7 @@ def test_a_store_object_sees_what_another_wrote_since_its_last_operation(world: 
 
 
 def test_an_invalid_name_is_bad_input_where_it_is_only_looked_up(world: World) -> None:
-    # SPEC §1: an invalid name is bad input (exit 2) for the lookups too, not "no context"
+    # an invalid name is bad input (exit 2) for the lookups too, not "no context"
     store = world.store()
     store.add(account="a@x", tenant="t", subscription="s", name="ok")
     before = store.history()

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from azctx.store import crypto, open_log
-from azctx.store.log import row_metadata
+from azctx.store import open_log
+from azctx.store.keys import cipher as crypto
+from azctx.store.rows import row_metadata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

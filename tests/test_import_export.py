@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from azctx.cli.app import app
-from azctx.projections.interop import MAX_IMPORT_BYTES, parse_az_powershell
+from azctx.projections.formats.azps_import import parse_az_powershell
+from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 from azctx.store.context_store import ContextStore
 from typer.testing import CliRunner, Result
 
@@ -322,7 +323,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, list[str]]:
             ),
         ],
         "empty-name": ["import", write(tmp_path / "e.json", az_file({"": az_context("c")}))],
-        # Every value obeys the input rules, whichever door it comes in by (SPEC §1).
+        # Every value obeys the input rules, whichever door it comes in by.
         "account-control-character": [
             "import",
             write(tmp_path / "cc.json", az_file({"x": az_context("a\x1b[31m")})),

@@ -100,8 +100,8 @@ def test_a_session_read_stays_off_pydantic(store_env: dict[str, str], tmp_path: 
 
 _LEAN = """
 import sys
-import azctx.events, azctx.store.context_store, azctx.cli.prompt, azctx.cli.render
-import azctx.cli.failure, azctx.projections.decide, azctx.projections.undo
+import azctx.events, azctx.store.context_store, azctx.cli.fast_path, azctx.cli.render
+import azctx.cli.exits, azctx.projections.decisions.contexts, azctx.projections.decisions.undo
 import azctx.projections.history, azctx.projections.snapshot, azctx.store.loader
 print(sorted({"pydantic", "dataclasses", "typer", "sqlalchemy"} & set(sys.modules)))
 """

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 from azctx.events import BadInput, Context, Environment, account_key
-from azctx.projections.interop import (
+from azctx.projections.formats.azcli_profile import parse_az_cli
+from azctx.projections.formats.azps_export import export_az_powershell
+from azctx.projections.formats.azps_import import parse_az_powershell
+from azctx.projections.formats.plans import (
     MAX_IMPORT_BYTES,
     ExportSecret,
     ImportedSecret,
     ImportPlan,
-    export_az_powershell,
-    parse_az_cli,
-    parse_az_powershell,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -18,10 +18,11 @@ from azctx.store import (
     MalformedKeyError,
     MissingKeyError,
     WrongKeyError,
-    keys,
     open_log,
     paths,
 )
+from azctx.store.keys import master as keys
+from azctx.store.keys import rotation as key_rotation
 
 
 def _b64(data: bytes) -> str:
@@ -223,7 +224,7 @@ def test_rotation_replaces_the_key_file_only_on_commit(tmp_path: Path) -> None:
         info = log.master_key_info()
         assert info.path is not None
         old_text = info.path.read_text()
-        rotation = keys.prepare_rotation(info)
+        rotation = key_rotation.prepare_rotation(info)
         assert info.path.read_text() == old_text  # nothing replaced yet
         assert stat.S_IMODE(rotation.temp.stat().st_mode) == 0o600
         with log.write():
@@ -240,7 +241,7 @@ def test_an_abandoned_rotation_leaves_the_old_key(tmp_path: Path) -> None:
         info = log.master_key_info()
     assert info.path is not None
     before = info.path.read_bytes()
-    rotation = keys.prepare_rotation(info)
+    rotation = key_rotation.prepare_rotation(info)
     rotation.abandon()
     assert info.path.read_bytes() == before
     assert sorted(p.name for p in info.path.parent.iterdir()) == ["master.key"]
@@ -253,11 +254,11 @@ def test_rotation_from_an_env_key_needs_a_new_file(
     with _made(tmp_path / "store.db") as log:
         info = log.master_key_info()
     with pytest.raises(BadInput):
-        keys.prepare_rotation(info)
+        key_rotation.prepare_rotation(info)
     taken = tmp_path / "taken.key"
     taken.write_text("x")
     with pytest.raises(Refused):
-        keys.prepare_rotation(info, taken)
-    rotation = keys.prepare_rotation(info, tmp_path / "new" / "next.key")
+        key_rotation.prepare_rotation(info, taken)
+    rotation = key_rotation.prepare_rotation(info, tmp_path / "new" / "next.key")
     rotation.commit()
     assert stat.S_IMODE((tmp_path / "new" / "next.key").stat().st_mode) == 0o600

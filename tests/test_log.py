@@ -28,11 +28,11 @@ from azctx.store import (
     StoreUnavailableError,
     TamperedError,
     WrongKeyError,
-    crypto,
-    keys,
     open_log,
 )
-from azctx.store.log import ZERO_HASH, row_hash, row_metadata
+from azctx.store.keys import cipher as crypto
+from azctx.store.keys import master as keys
+from azctx.store.rows import ZERO_HASH, row_hash, row_metadata
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

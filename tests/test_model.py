@@ -25,8 +25,8 @@ from azctx.events import (
     encode,
     name_problem,
 )
-from azctx.projections import decide as d
-from azctx.projections import undo as u
+from azctx.projections import decisions as d
+from azctx.projections.decisions import undo as u
 from azctx.projections.snapshot import snapshot_bytes, state_from_snapshot
 from azctx.projections.state import State, evolve, replay, undone_by
 from azctx.projections.view import Caller, autosave, view
@@ -308,7 +308,7 @@ class ModelOps:
         return self.run(c, "add", "user" if t == "user" else "process", apply)
 
     def select(self, c: Caller, name: str, scope: str | None) -> Model:
-        if name_problem(name):  # SPEC §1: bad input even where it is only looked up
+        if name_problem(name):  # bad input even where it is only looked up
             raise MBad(name)
         t = self.m.target(c, scope, name)
         found = self.m.names(c, t).get(fold(name))

@@ -35,11 +35,14 @@ from azctx.events import Refused, decode
 from azctx.events.errors import StoreError
 from azctx.projections.snapshot import PROJECTION_VERSION
 from azctx.projections.state import State, evolve, replay
-from azctx.store import StoreLockedError, StoreUnavailableError, crypto, keys, open_log
+from azctx.store import StoreLockedError, StoreUnavailableError, open_log
+from azctx.store.backends.sqlalchemy_core import PG_LOCK_NAMESPACE, PG_LOCK_SQL
 from azctx.store.context_store import ContextStore, OperationResult
-from azctx.store.log import _secret_aad, row_metadata
+from azctx.store.keys import cipher as crypto
+from azctx.store.keys import master as keys
 from azctx.store.migrations import HEAD_REVISION
-from azctx.store.sqlalchemy_recorder import PG_LOCK_NAMESPACE, PG_LOCK_SQL
+from azctx.store.rows import row_metadata
+from azctx.store.rows import secret_aad as _secret_aad
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result

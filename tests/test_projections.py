@@ -1,4 +1,4 @@
-"""The projections one rule at a time: the view (SPEC §2), where changes go, each
+"""The projections one rule at a time: the view, where changes go, each
 decision, evolve/replay/snapshots and history rows."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from azctx.events import (
     Event,
     Refused,
 )
-from azctx.projections import decide as d
-from azctx.projections import undo as u
+from azctx.projections import decisions as d
+from azctx.projections.decisions import undo as u
 from azctx.projections.history import history_rows
 from azctx.projections.snapshot import snapshot_bytes, state_from_snapshot
 from azctx.projections.state import State, evolve, replay, undone_by
@@ -80,7 +80,7 @@ class Log:
             scope=scope,
             select=select,
             force=force,
-            # Only a service principal has a credential (SPEC §1).
+            # Only a service principal has a credential.
             account_type="user" if key is None else "service-principal",
         )
         cred = None if key is None else Credential(key_id=key, kind="client-secret", sealed="eA==")

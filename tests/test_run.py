@@ -253,7 +253,7 @@ def test_service_principal_secret_reaches_environment_credential(world: World) -
         "AZURE_AUTHORITY_HOST",
         "AZURE_CLIENT_ID",
         "AZURE_CLIENT_SECRET",
-        "AZURE_CONFIG_DIR",  # the private Azure CLI folder (SPEC §5)
+        "AZURE_CONFIG_DIR",  # the private Azure CLI folder
         "AZURE_EXTENSION_DIR",
         "AZURE_SUBSCRIPTION_ID",
         "AZURE_TENANT_ID",

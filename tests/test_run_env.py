@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from azctx.projections.interop import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
+from azctx.projections.handoff.variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
 from azctx.store.context_store import ContextStore
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from azctx.cli.child import STALE_IDENTITY_VARIABLES, child_environment
 from azctx.events import Context, Environment
-from azctx.projections.interop import (
+from azctx.projections.handoff.variables import (
     ARM_ENVIRONMENTS,
     FOREIGN_IDENTITY_VARIABLES,
     HOST_IDENTITY_VARIABLES,

@@ -1,6 +1,6 @@
 """Two processes racing conflicting operations on one store: each operation is decided
 against the latest state under the write lock, so exactly one wins, the other gets the
-domain error, and the log verifies (SPEC §4)."""
+domain error, and the log verifies."""
 
 from __future__ import annotations
 

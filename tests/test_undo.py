@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azctx.events import Actor, Context, Credential, Event, Refused
-from azctx.projections import decide as d
-from azctx.projections import undo as u
+from azctx.projections import decisions as d
+from azctx.projections.decisions import undo as u
 from azctx.projections.state import State, evolve, undone_by
 from azctx.projections.view import Caller, View, view
 
@@ -257,7 +257,7 @@ def test_undo_steps_back_one_operation_after_another() -> None:
 
 def test_undo_never_leaves_contexts_without_the_default_fallback() -> None:
     # add a; add b (not selected); undo 1: a goes, and its default with it; b is no
-    # earlier default, so none (SPEC §2: the most recent earlier default that exists).
+    # earlier default, so none.
     log = Log()
     add(log, "a", "a@x")
     add(log, "b", "b@x", select=False)

@@ -14,9 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from azctx.store import StoreLockedError, write_queue
+from azctx.store import StoreLockedError
+from azctx.store import locks as write_queue
 from azctx.store.context_store import ContextStore
-from azctx.store.write_queue import lock_path, turn
+from azctx.store.locks import lock_path, turn
 
 
 def _store(azctx_env: dict[str, str]) -> ContextStore:

@@ -1,0 +1,257 @@
+"""The commands on contexts: ``add``, ``list``, ``show``, ``current``, ``select``,
+``rename``, ``remove``, ``disconnect`` and ``clear``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from azctx.cli import render
+from azctx.cli.app import (
+    AccountTypeOpt,
+    AtOpt,
+    JsonOpt,
+    NameArg,
+    ScopeOpt,
+    app,
+    ask_first,
+    checked_name,
+    checked_text,
+    complete_names,
+    confirmed,
+    done,
+    scope_value,
+    stdin_is_tty,
+    store_of,
+)
+from azctx.events import BadInput, check_name
+from azctx.events.rules import MAX_SECRET_BYTES, decode_text
+
+
+def _stdin_secret() -> str:
+    """Stdin to its end, less one trailing newline; never more than a secret may hold
+    (a file piped in by mistake is refused, not read into memory)."""
+    data = sys.stdin.buffer.read(MAX_SECRET_BYTES + 3)
+    if len(data) > MAX_SECRET_BYTES + 2:
+        raise BadInput(f"--secret-stdin read more than {MAX_SECRET_BYTES // 1024} KiB")
+    if data.endswith(b"\r\n"):
+        data = data[:-2]
+    elif data.endswith(b"\n"):
+        data = data[:-1]
+    if not data:
+        raise BadInput("--secret-stdin read an empty secret")
+    return decode_text("the secret on stdin", data)
+
+
+def _read_secret(secret_stdin: bool, secret_env: str | None, prompt: bool) -> str | None:
+    if secret_stdin and secret_env is not None:
+        raise BadInput("--secret-stdin and --secret-env cannot be used together")
+    if secret_stdin:
+        return _stdin_secret()
+    if secret_env is not None:
+        value = os.environ.get(secret_env)
+        if not value:
+            raise BadInput(f"the environment variable {secret_env!r} is not set or empty")
+        return value
+    if prompt and stdin_is_tty():
+        value = typer.prompt("Secret (empty for none)", hide_input=True, default="")
+        return value or None
+    return None
+
+
+EnvironmentOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--environment", callback=checked_text, help="AzureCloud (default) or another cloud."
+    ),
+]
+
+
+AccountTypeOption = Annotated[
+    AccountTypeOpt, typer.Option("--account-type", help="The kind of account.")
+]
+
+
+SecretEnvOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--secret-env",
+        metavar="VAR",
+        callback=checked_text,
+        help="Read the secret from variable VAR.",
+    ),
+]
+
+
+CertificateOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--certificate",
+        exists=True,
+        dir_okay=False,
+        help="Certificate file (its password as the secret).",
+    ),
+]
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    account: Annotated[str, typer.Option("--account", help="UPN, app id or identity id.")],
+    tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
+    subscription: Annotated[str, typer.Option("--subscription", help="Subscription id.")],
+    subscription_name: Annotated[str | None, typer.Option("--subscription-name")] = None,
+    environment: EnvironmentOpt = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Default: [ACCOUNT; SUBSCRIPTION].")
+    ] = None,
+    account_type: AccountTypeOption = AccountTypeOpt.user,
+    secret_stdin: Annotated[
+        bool, typer.Option("--secret-stdin", help="Read the secret from stdin.")
+    ] = False,
+    secret_env: SecretEnvOpt = None,
+    certificate: CertificateOpt = None,
+    scope: ScopeOpt = None,
+    no_select: Annotated[bool, typer.Option("--no-select", help="Keep the default.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a context of that name.")] = False,
+) -> None:
+    """Add a context (and the account's credential) and select it."""
+    wants_secret = account_type is AccountTypeOpt.service_principal
+    secret = _read_secret(secret_stdin, secret_env, prompt=wants_secret)
+    result = store_of(ctx).add(
+        account=account,
+        tenant=tenant,
+        subscription=subscription,
+        subscription_name=subscription_name,
+        environment=environment,
+        name=name,
+        account_type=account_type.value,
+        secret=secret,
+        certificate=None if certificate is None else str(certificate),
+        scope=scope_value(scope),
+        select=not no_select,
+        force=force,
+    )
+    done(result)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    json_: JsonOpt = False,
+    names: Annotated[bool, typer.Option("--names", help="Names only, one a line.")] = False,
+    at: AtOpt = None,
+) -> None:
+    """The contexts in the view, sorted by name; * marks the default."""
+    render.show_list(store_of(ctx).view(at=at), json_=json_, names=names, echo=typer.echo)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(autocompletion=complete_names, callback=checked_name, show_default=False),
+    ] = None,
+    json_: JsonOpt = False,
+    at: AtOpt = None,
+) -> None:
+    """One context (the default when NAME is omitted)."""
+    item = store_of(ctx).show(name, at=at)
+    if json_:
+        render.emit_json(render.context_json(item))
+    else:
+        typer.echo(render.context_detail(item))
+
+
+@app.command()
+def current(ctx: typer.Context) -> None:
+    """The default context's name alone (for prompts); exit 1 if none."""
+    code = render.show_current(store_of(ctx).current(), echo=typer.echo)
+    if code:
+        raise typer.Exit(code)
+
+
+def _checked_target(value: str) -> str:
+    """A name to select, or ``-`` (go back)."""
+    return value if value == "-" else check_name(value)
+
+
+@app.command()
+def select(
+    ctx: typer.Context,
+    name: Annotated[
+        str,
+        typer.Argument(autocompletion=complete_names, callback=_checked_target, show_default=False),
+    ],
+    scope: ScopeOpt = None,
+) -> None:
+    """Make NAME the default; `select -` goes back to the previous one."""
+    store = store_of(ctx)
+    result = (
+        store.select_previous(scope_value(scope))
+        if name == "-"
+        else store.select(name, scope_value(scope))
+    )
+    done(result)
+
+
+@app.command()
+def rename(
+    ctx: typer.Context,
+    old: NameArg,
+    new: Annotated[str, typer.Argument(callback=checked_name, show_default=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing NEW.")] = False,
+    scope: ScopeOpt = None,
+) -> None:
+    """Rename a context; the default follows."""
+    store = store_of(ctx)
+    done(
+        confirmed(
+            lambda f: store.rename(old, new, force=f, scope=scope_value(scope)), force, "--force"
+        )
+    )
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    name: NameArg,
+    scope: ScopeOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Also remove the default.")] = False,
+) -> None:
+    """Remove a context (the default only with --force)."""
+    store = store_of(ctx)
+    done(
+        confirmed(lambda f: store.remove(name, force=f, scope=scope_value(scope)), force, "--force")
+    )
+
+
+@app.command()
+def disconnect(
+    ctx: typer.Context,
+    account: Annotated[
+        str | None,
+        typer.Argument(callback=checked_text, help="Default: the default context's account."),
+    ] = None,
+    scope: ScopeOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Remove every context of the account and destroy its credential."""
+    who = f"account {account!r}" if account else "the default context's account"
+    ask_first(f"Disconnect {who} and destroy its credential?", yes)
+    done(store_of(ctx).disconnect(account, scope=scope_value(scope)))
+
+
+@app.command()
+def clear(
+    ctx: typer.Context,
+    scope: ScopeOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Remove every context and credential in the scope."""
+    ask_first("Clear every context and credential in the scope?", yes)
+    done(store_of(ctx).clear(scope=scope_value(scope)))

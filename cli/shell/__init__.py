@@ -1,0 +1,1 @@
+"""The shell integration: the lines ``eval`` runs in each shell (``exports``)."""

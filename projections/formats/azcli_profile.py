@@ -1,0 +1,164 @@
+"""Reading the Azure CLI's ``azureProfile.json`` (``import --from-az-cli``)."""
+
+from __future__ import annotations
+
+from azctx.events import (
+    BUILTIN_ENVIRONMENT_NAMES,
+    DEFAULT_ENVIRONMENT,
+    AccountType,
+    Context,
+    Environment,
+    default_name,
+    name_key,
+    name_problem,
+)
+from azctx.projections.formats.json_input import (
+    JsonObject,
+    bad,
+    guarded,
+    load_object,
+    opt_bool,
+    opt_list,
+    opt_obj,
+    opt_str,
+    req_str,
+    show,
+)
+from azctx.projections.formats.plans import ImportPlan
+
+WHAT = "the Azure CLI profile"
+
+#: ``user.name`` values the CLI gives a managed identity (its type is servicePrincipal).
+MANAGED_IDENTITY_NAMES = frozenset({"systemassignedidentity", "userassignedidentity"})
+_CLIENT_PREFIX = "msiclient-"
+
+
+def parse_az_cli(text: str) -> ImportPlan:
+    """What importing an ``azureProfile.json`` (text) would bring in.
+
+    One context per subscription, named ``[ACCOUNT; SUBSCRIPTION]``; the ``isDefault``
+    entry is the default (the first, if several claim it). An entry whose name repeats
+    an earlier one is skipped with a note. A managed identity's account is its client id
+    when the file records one (``user.clientId`` or ``assignedIdentityInfo``
+    ``MSIClient-<id>``), else the CLI's ``user.name``. The file holds no secrets.
+    """
+    return guarded(lambda: _parse(text), WHAT)
+
+
+def _parse(text: str) -> ImportPlan:
+    root = load_object(text, WHAT)
+    entries = opt_list(root.get("subscriptions"), "subscriptions") or []
+    notes: list[str] = []
+    kept: dict[str, Context] = {}
+    environments: dict[str, Environment] = {}
+    default: str | None = None
+    for index, item in enumerate(entries):
+        where = f"subscriptions[{index}]"
+        context, is_default = _read_entry(item, where)
+        first = kept.setdefault(name_key(context.name), context)
+        if first is not context:
+            notes.append(
+                f"{where} repeats the name {show(context.name)}; only the first is imported"
+            )
+        if is_default and default is None:
+            default = first.name
+        elif is_default and default != first.name:
+            notes.append(f"{where} is also marked isDefault; the first default is kept")
+        _note_environment(context.environment, environments, notes)
+    return ImportPlan(
+        source="az-cli",
+        contexts=tuple(kept.values()),
+        environments=tuple(environments.values()),
+        default=default,
+        notes=tuple(notes),
+    )
+
+
+def _read_entry(item: object, where: str) -> tuple[Context, bool]:
+    entry = opt_obj(item, where)
+    if entry is None:
+        bad(f"{where} must be a JSON object")
+    user = opt_obj(entry.get("user"), f"{where}.user") or JsonObject([])
+    account = req_str(user.get("name"), f"{where}.user.name")
+    account_type = _account_type(user, entry, account, where)
+    if account_type == "managed-identity":
+        account = _identity_client_id(user, entry, where) or account
+    subscription = req_str(entry.get("id"), f"{where}.id")
+    name = default_name(account, subscription)
+    problem = name_problem(name)
+    if problem is not None:
+        bad(f"{where}: its name {show(name)} is not valid: {problem}")
+    context = Context(
+        name=name,
+        account=account,
+        account_type=account_type,
+        tenant=req_str(entry.get("tenantId"), f"{where}.tenantId"),
+        subscription=subscription,
+        subscription_name=opt_str(entry.get("name"), f"{where}.name"),
+        environment=_environment_name(entry, where),
+    )
+    return context, bool(opt_bool(entry.get("isDefault"), f"{where}.isDefault"))
+
+
+def _account_type(user: JsonObject, entry: JsonObject, account: str, where: str) -> AccountType:
+    kind = req_str(user.get("type"), f"{where}.user.type")
+    if kind.casefold() == "user":
+        return "user"
+    if kind.casefold() != "serviceprincipal":
+        bad(f"{where}.user.type {show(kind)} is not user or servicePrincipal")
+    # The CLI stores a managed identity as a servicePrincipal with a marker name.
+    if account.casefold() in MANAGED_IDENTITY_NAMES or _identity_info(user, entry, where):
+        return "managed-identity"
+    return "service-principal"
+
+
+def _identity_info(user: JsonObject, entry: JsonObject, where: str) -> str | None:
+    # The CLI writes it inside ``user``; accept it beside ``user`` too.
+    info = user.get("assignedIdentityInfo")
+    if info is None:
+        info = entry.get("assignedIdentityInfo")
+    return opt_str(info, f"{where}.user.assignedIdentityInfo")
+
+
+def _identity_client_id(user: JsonObject, entry: JsonObject, where: str) -> str | None:
+    """The client id of a user-assigned identity, which azure-identity needs.
+
+    Newer CLIs store ``user.clientId``; older ones only ``assignedIdentityInfo``, as
+    ``MSIClient-<id>`` (``MSIObject-``/``MSIResource-`` ids cannot be used as a client
+    id). A system-assigned identity needs none, so its marker name is kept.
+    """
+    name = user.get("name")
+    if isinstance(name, str) and name.casefold() == "systemassignedidentity":
+        return None  # its client id (newer CLIs record one) must not be sent as a user id
+    client_id = opt_str(user.get("clientId"), f"{where}.user.clientId")
+    if client_id is not None:
+        return client_id
+    info = _identity_info(user, entry, where) or ""
+    if info.casefold().startswith(_CLIENT_PREFIX):
+        return info[len(_CLIENT_PREFIX) :] or None
+    return None
+
+
+def _environment_name(entry: JsonObject, where: str) -> str:
+    name = opt_str(entry.get("environmentName"), f"{where}.environmentName")
+    if name is None:
+        return DEFAULT_ENVIRONMENT
+    builtin = BUILTIN_ENVIRONMENT_NAMES.get(name.casefold())
+    if builtin is not None:
+        return builtin
+    problem = name_problem(name)
+    if problem is not None:
+        bad(f"{where}.environmentName {show(name)} is not valid: {problem}")
+    return name
+
+
+def _note_environment(name: str, found: dict[str, Environment], notes: list[str]) -> None:
+    """Record a custom cloud once. Its endpoints live in the CLI's ``clouds.config``,
+    not in this file, so it comes in by name only, and a note says so."""
+    if name.casefold() in BUILTIN_ENVIRONMENT_NAMES or name.casefold() in found:
+        return
+    found[name.casefold()] = Environment(name=name)
+    notes.append(
+        f"environment {show(name)} is not built in and azureProfile.json has no endpoints "
+        "for it; it is imported by name only"
+    )
