@@ -3,7 +3,10 @@ caller's own live session's process scope; session status and autosave precedenc
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from datetime import datetime
+from fnmatch import fnmatchcase
 from typing import Literal, NamedTuple
 
 from azctx.events import (
@@ -57,16 +60,55 @@ class View(NamedTuple):
         return None if self.default is None else self.get(self.default)
 
     def pick(self, name: str | None) -> ViewContext:
-        """The context ``name``, or the default: a refusal when there is none. An invalid
-        ``name`` is bad input, also where it is only looked up (``show``,
-        ``run --context``, ``export --context``)."""
-        wanted = check_name(name) if name is not None else self.default
-        if wanted is None:
-            raise Refused("there is no default context", hint="azctx select NAME")
-        item = self.get(wanted)
-        if item is None:
-            raise Refused(f"no context named '{wanted}'", hint="see 'azctx list'")
+        """The context ``name`` looks up (``lookup``), or the default: a refusal when
+        there is none. An invalid ``name`` is bad input, also where it is only looked
+        up (``show``, ``run --context``, ``export --context``)."""
+        if name is None:
+            if self.default is None:
+                raise Refused("there is no default context", hint="azctx select NAME")
+            name = self.default
+        found = lookup((i.context for i in self.contexts), name)
+        item = self.get(found.name)
+        assert item is not None  # lookup chose it among these contexts
         return item
+
+    def matching(self, pattern: str) -> tuple[ViewContext, ...]:
+        """The contexts whose names match the glob ``pattern`` (any case), by name."""
+        wanted = name_key(pattern)
+        return tuple(i for i in self.contexts if fnmatchcase(name_key(i.context.name), wanted))
+
+
+def lookup(contexts: Iterable[Context], name: str, where: str = "") -> Context:
+    """The one context ``name`` means: the context of that name (any case), else the
+    only one with that subscription id, else the only one with that subscription name
+    (any case), as ``az account set --subscription`` takes either. Unknown or
+    ambiguous is a refusal naming the closest names; ``where`` ends its message."""
+    check_name(name)
+    pool = tuple(contexts)
+    key = name_key(name)
+    for item in pool:
+        if name_key(item.name) == key:
+            return item
+    for field in ("subscription", "subscription_name"):
+        hits = [c for c in pool if name_key(getattr(c, field) or "") == key]
+        if len(hits) == 1:
+            return hits[0]
+        if hits:
+            listed = ", ".join(f"'{c.name}'" for c in sorted(hits, key=lambda c: name_key(c.name)))
+            label = field.replace("_", " ")
+            raise Refused(
+                f"'{name}' is the {label} of {len(hits)} contexts{where}: {listed}",
+                hint="name one of them",
+            )
+    raise Refused(f"no context named '{name}'{where}", hint=_closest(pool, name))
+
+
+def _closest(pool: tuple[Context, ...], name: str) -> str:
+    names = {name_key(c.name): c.name for c in pool}
+    close = difflib.get_close_matches(name_key(name), list(names), n=3, cutoff=0.6)
+    if not close:
+        return "see 'azctx list'"
+    return "did you mean " + " or ".join(f"'{names[k]}'" for k in close) + "?"
 
 
 def session_status(state: State, caller: Caller) -> SessionStatus:

@@ -203,7 +203,7 @@ class ContextStore:
         from azctx.projections.decisions.contexts import decide_rename
 
         outcome = self._write(lambda _l, s, c: decide_rename(s, c, old, new, force, scope))
-        return self._result(outcome, f"renamed '{old}' to '{new}'")
+        return self._result(outcome, f"renamed '{outcome[1].subject or old}' to '{new}'")
 
     def remove(
         self, name: str, *, force: bool = False, scope: str | None = None
@@ -211,7 +211,10 @@ class ContextStore:
         from azctx.projections.decisions.contexts import decide_remove
 
         outcome = self._write(lambda _l, s, c: decide_remove(s, c, name, force, scope))
-        return self._result(outcome, f"removed context '{name}'")
+        event = outcome[1]
+        return self._result(
+            outcome, f"removed context '{event.subject or name}'{_new_default(event)}"
+        )
 
     def disconnect(
         self, account: str | None = None, *, scope: str | None = None
@@ -471,6 +474,15 @@ class ContextStore:
                 rotation.abandon()
             raise
         return self._result(outcome, f"master key rotated; new key written to {rotation.path}")
+
+
+def _new_default(event: Event) -> str:
+    """What a removal did to the default, when it moved it: the new one, or none."""
+    for change in event.changes:
+        if change.type == "default":
+            after = change.after
+            return "; no default now" if after is None else f"; the default is now '{after}'"
+    return ""
 
 
 def selected(name: str) -> str:

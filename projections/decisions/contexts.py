@@ -33,12 +33,12 @@ from azctx.events import (
     name_key,
 )
 from azctx.projections.decisions.decision import (
-    LIST_HINT,
     Decision,
     check_scope,
     event,
     find,
     live_session,
+    named,
     notes,
     pick_earlier,
     resolve_scope,
@@ -48,11 +48,11 @@ from azctx.projections.decisions.decision import (
     where,
 )
 from azctx.projections.state import State
-from azctx.projections.view import Caller, seen, view
+from azctx.projections.view import Caller, lookup, seen, view
 
 
 def decide_select(state: State, caller: Caller, name: str, scope: str | None = None) -> Decision:
-    check_name(name)
+    name = named(state, caller, name)
     target = resolve_scope(state, caller, scope, name)
     ctx = find(state, caller, target, name)
     own = state.scope(target)
@@ -117,18 +117,17 @@ def decide_rename(
     force: bool = False,
     scope: str | None = None,
 ) -> Decision:
-    check_name(old)
+    old = named(state, caller, old)
     check_name(new)
     target = resolve_scope(state, caller, scope, old)
     own = state.scope(target)
-    ctx = own.contexts.get(name_key(old))
-    if ctx is None:
-        if target != USER and name_key(old) in scope_names(state, caller, target):
-            raise Refused(
-                f"'{old}' is a user-scope context; a session cannot rename it",
-                hint="--scope user renames it for every session",
-            )
-        raise Refused(f"no context named '{old}' in {where(target)}", hint=LIST_HINT)
+    key = name_key(old)
+    if key not in own.contexts and target != USER and key in scope_names(state, caller, target):
+        raise Refused(
+            f"'{old}' is a user-scope context; a session cannot rename it",
+            hint="--scope user renames it for every session",
+        )
+    ctx = lookup(own.contexts.values(), old, f" in {where(target)}")
     changes, taken = _renamed_changes(state, caller, target, ctx, new, force)
     if own.default is not None and name_key(own.default) in (name_key(old), name_key(new)):
         changes += select_change(own, target, new)  # the default follows the context
@@ -155,10 +154,10 @@ def decide_remove(
     force: bool = False,
     scope: str | None = None,
 ) -> Decision:
-    check_name(name)
+    name = named(state, caller, name)
     target = resolve_scope(state, caller, scope, name)
     ctx = find(state, caller, target, name)
-    key = name_key(name)
+    key = name_key(ctx.name)
     own = state.scope(target)
     # The default of the scope it goes from, or the one the caller sees (a session's).
     defaults = {name_key(d) for d in (own.default, view(state, caller).default) if d}

@@ -15,11 +15,20 @@ from azctx.events import (
     Op,
     Refused,
     ScopeName,
+    check_name,
     default_change,
     name_key,
 )
 from azctx.projections.state import ScopeState, State, apply_changes
-from azctx.projections.view import Caller, autosave, seen, select_notes, session_status, view
+from azctx.projections.view import (
+    Caller,
+    autosave,
+    lookup,
+    seen,
+    select_notes,
+    session_status,
+    view,
+)
 
 START_HINT = 'eval "$(azctx session start)"'
 LIST_HINT = "see 'azctx list'"
@@ -121,15 +130,25 @@ def settle_default(
     return [*kept, default_change(target, own.default, fallback)]
 
 
+def named(state: State, caller: Caller, name: str) -> str:
+    """The name of the context the caller means by ``name`` (its name, subscription id
+    or subscription name: ``lookup``), so that the scope it lives in decides where the
+    change goes; ``name`` itself when the caller sees no such context."""
+    check_name(name)
+    if seen(state, caller, name) is not None:
+        return name
+    try:
+        return lookup((i.context for i in view(state, caller).contexts), name).name
+    except Refused:
+        return name  # ``find`` says why, for the scope the change goes to
+
+
 def find(state: State, caller: Caller, target: str, name: str) -> Context:
-    """The context named ``name`` that a change aimed at ``target`` acts on."""
-    found = scope_names(state, caller, target).get(name_key(name))
-    if found is None:
-        # Say "in the user scope" when the caller does see that name, in its session.
-        shown = target == USER and seen(state, caller, name) is not None
-        in_user = " in the user scope" if shown else ""
-        raise Refused(f"no context named '{name}'{in_user}", hint=LIST_HINT)
-    return found
+    """The context ``name`` means (``lookup``) that a change aimed at ``target`` acts on."""
+    # Say "in the user scope" when the caller does see that name, in its session.
+    shown = target == USER and seen(state, caller, name) is not None
+    in_user = " in the user scope" if shown else ""
+    return lookup(scope_names(state, caller, target).values(), name, in_user)
 
 
 def select_change(own: ScopeState, target: str, name: str) -> list[Change]:
