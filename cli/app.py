@@ -4,18 +4,15 @@ of the invocation, the checks of arguments (the rules themselves are the core's,
 
 from __future__ import annotations
 
-import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from azctx.cli import render
 from azctx.cli.usage import AzctxGroup
-from azctx.events import BadInput, ConfirmationNeeded, Refused, check_name, check_text
+from azctx.events import BadInput, check_name, check_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from azctx.store.context_store import ContextStore
     from azctx.store.results import OperationResult
 
@@ -136,38 +133,11 @@ def done(result: OperationResult) -> None:
     render.show_result(result, echo=typer.echo)
 
 
-def stdin_is_tty() -> bool:
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
-def confirmed(attempt: Callable[[bool], OperationResult], skip: bool, flag: str) -> OperationResult:
-    """Run ``attempt(skip)``; if it needs confirmation, ask on a TTY, else refuse."""
-    try:
-        return attempt(skip)
-    except ConfirmationNeeded as need:
-        if not stdin_is_tty():
-            raise Refused(need.message, hint=f"pass {flag} to do it without a question") from None
-        if not typer.confirm(need.question, default=False):
-            raise Refused("cancelled; nothing was changed") from None
-        return attempt(True)
-
-
-def ask_first(question: str, yes: bool) -> None:
-    if yes:
-        return
-    if not stdin_is_tty():
-        raise Refused(
-            f"this would {question[:1].lower()}{question[1:].rstrip('?')}; it needs confirmation",
-            hint="pass --yes to do it without a question",
-        )
-    if not typer.confirm(question, default=False):
-        raise Refused("cancelled; nothing was changed")
-
-
 NameArg = Annotated[
     str,
     typer.Argument(autocompletion=complete_names, callback=checked_name, show_default=False),
 ]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Confirm without a question.")]
 ScopeOpt = Annotated[
     Scope | None, typer.Option("--scope", help="user or process (default: by autosave).")
 ]

@@ -1,6 +1,7 @@
 """The commands a shell runs at every prompt, and in front of every tool, without
-typer: ``azctx current``, ``azctx list [--json] [--names]``, ``azctx select NAME`` and
-``azctx run [--context NAME] -- CMD [ARG...]``, with nothing else on the command line.
+typer: ``azctx`` alone (a list), ``azctx current``, ``azctx list [--json] [--names]
+[--wide]``, ``azctx select NAME`` and ``azctx run [--context NAME] -- CMD [ARG...]``,
+with nothing else on the command line.
 
 Importing typer and building its command tree costs more than these commands do, so
 their few exact spellings are recognised here, and they call the same
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 
 Command = Callable[[Mapping[str, str]], int]
 
-_LIST_FLAGS = frozenset({"--json", "--names"})
+_LIST_FLAGS = frozenset({"--json", "--names", "--wide"})
 
 
 def _echo(text: str, /, *, err: bool = False) -> None:
@@ -48,10 +49,12 @@ def _current(environ: Mapping[str, str]) -> int:
         return render.show_current(store.current(), echo=_echo)
 
 
-def _list(json_: bool, names: bool) -> Command:
+def _list(flags: Sequence[str]) -> Command:
+    json_, names, wide = ("--json" in flags), ("--names" in flags), ("--wide" in flags)
+
     def run(environ: Mapping[str, str]) -> int:
         with _store(environ) as store:
-            render.show_list(store.view(), json_=json_, names=names, echo=_echo)
+            render.show_list(store.view(), json_=json_, names=names, wide=wide, echo=_echo)
         return 0
 
     return run
@@ -59,8 +62,11 @@ def _list(json_: bool, names: bool) -> Command:
 
 def _select(name: str) -> Command:
     def run(environ: Mapping[str, str]) -> int:
+        from azctx.cli.asking import confirmed  # a protected context asks first
+
         with _store(environ) as store:
-            render.show_result(store.select(name), echo=_echo)
+            result = confirmed(lambda yes: store.select(name, yes=yes), False, "--yes")
+            render.show_result(result, echo=_echo)
         return 0
 
     return run
@@ -88,10 +94,12 @@ def plan(argv: Sequence[str], environ: Mapping[str, str]) -> Command | None:
     if store is not None and not store.strip():
         return None  # the typer app reports this one
     match list(argv):
+        case []:
+            return _list(())  # kubectx: the name alone lists
         case ["current"]:
             return _current
         case ["list", *flags] if set(flags) <= _LIST_FLAGS and len(set(flags)) == len(flags):
-            return _list("--json" in flags, "--names" in flags)
+            return _list(flags)
         case ["select", name] if not name.startswith("-"):
             return _select(name)
         case ["run", "--", *command] if command:

@@ -1,17 +1,20 @@
 """Plain-text and JSON rendering of what the store returns.
 
-Output is plain text with no colour codes and no wrapping, so it pipes cleanly and
-respects NO_COLOR trivially; machine-readable output is the ``--json`` documents.
+Output is plain text; only ``list`` colours its rows, and only on a terminal without
+``NO_COLOR`` or ``TERM=dumb`` (``Layout``). Machine-readable output is the ``--json``
+documents and ``list --names``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 
 if TYPE_CHECKING:
     from azctx.projections.history import HistoryRow
@@ -48,6 +51,7 @@ def context_json(item: ViewContext) -> dict[str, Any]:
         "scope": item.scope,
         "default": item.default,
         "credential": item.credential,
+        "protected": ctx.protected,
     }
 
 
@@ -79,32 +83,112 @@ def emit_json(document: Any, out: TextIO | None = None) -> None:
     stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces; the last column is not padded."""
+ELLIPSIS = "…"
+#: No column of a fitted table is cut narrower than this.
+MIN_COLUMN = 8
+DEFAULT_ROW = "\x1b[1;32m"  # bold green
+PROTECTED_ROW = "\x1b[31m"  # red
+PROTECTED_DEFAULT_ROW = "\x1b[1;31m"
+RESET = "\x1b[0m"
+
+
+class Layout(NamedTuple):
+    """How wide a table may be (None: as wide as it is) and whether it is coloured."""
+
+    width: int | None = None
+    colour: bool = False
+
+
+def layout(environ: Mapping[str, str], *, wide: bool = False) -> Layout:
+    """The terminal's width unless ``wide``; colour only on a terminal, never with
+    ``NO_COLOR`` (any value) or ``TERM=dumb``."""
+    colour = sys.stdout.isatty() and "NO_COLOR" not in environ and environ.get("TERM") != "dumb"
+    return Layout(None if wide else shutil.get_terminal_size().columns, colour)
+
+
+def _fitted(widths: list[int], width: int | None) -> list[int]:
+    """Column widths shrunk, widest first, until the row fits in ``width``."""
+    fitted = list(widths)
+    if width is None:
+        return fitted
+    while sum(fitted) + 2 * (len(fitted) - 1) > width:
+        widest = max(range(1, len(fitted)), key=lambda i: fitted[i])  # never the marks
+        if fitted[widest] <= MIN_COLUMN:
+            break
+        fitted[widest] -= 1
+    return fitted
+
+
+def _cut(cell: str, width: int) -> str:
+    return cell if len(cell) <= width else cell[: width - 1] + ELLIPSIS
+
+
+def table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    width: int | None = None,
+    styles: Sequence[str] = (),
+) -> str:
+    """Left-aligned columns separated by two spaces; the last column is not padded.
+    Cells too long for ``width`` end in an ellipsis; ``styles`` colours each row
+    (an empty style leaves it plain)."""
     body = [list(headers), *[[printable(c) for c in r] for r in rows]]
-    widths = [max(len(r[i]) for r in body) for i in range(len(headers))]
+    widths = _fitted([max(len(r[i]) for r in body) for i in range(len(headers))], width)
     lines = []
-    for r in body:
-        cells = [c.ljust(w) for c, w in zip(r[:-1], widths[:-1], strict=True)] + [r[-1]]
-        lines.append("  ".join(cells).rstrip())
+    for n, r in enumerate(body):
+        cut = [_cut(c, w) for c, w in zip(r, widths, strict=True)]
+        cells = [c.ljust(w) for c, w in zip(cut[:-1], widths[:-1], strict=True)] + [cut[-1]]
+        line = "  ".join(cells).rstrip()
+        style = styles[n - 1] if 0 < n <= len(styles) else ""
+        lines.append(f"{style}{line}{RESET}" if style else line)
     return "\n".join(lines)
 
 
-def context_rows(items: Sequence[ViewContext]) -> str:
-    headers = ("", "NAME", "ACCOUNT", "TENANT", "SUBSCRIPTION", "ENVIRONMENT", "SCOPE")
-    rows = (
-        (
-            "*" if i.default else "",
-            i.context.name,
-            i.context.account,
-            i.context.tenant,
-            i.context.subscription_name or i.context.subscription or "",
-            i.context.environment,
-            i.scope,
-        )
-        for i in items
-    )
-    return table(headers, rows)
+def _marks(item: ViewContext) -> str:
+    """``*`` the default, ``!`` a protected context."""
+    return ("*" if item.default else " ") + ("!" if item.context.protected else "")
+
+
+def _style(item: ViewContext) -> str:
+    if item.context.protected:
+        return PROTECTED_DEFAULT_ROW if item.default else PROTECTED_ROW
+    return DEFAULT_ROW if item.default else ""
+
+
+def context_rows(items: Sequence[ViewContext], shape: Layout = Layout()) -> str:
+    """``list``: marks, name, subscription (its name, else its id) and account, fitted
+    to the terminal; ``shape.width`` None shows every column in full."""
+    rows: list[tuple[str, ...]]
+    if shape.width is None:
+        headers: tuple[str, ...] = ("", "NAME", "ACCOUNT", "TENANT", "SUBSCRIPTION")
+        headers += ("SUBSCRIPTION NAME", "ENVIRONMENT", "SCOPE", "CREDENTIAL")
+        rows = [
+            (
+                _marks(i),
+                i.context.name,
+                i.context.account,
+                i.context.tenant,
+                i.context.subscription or "",
+                i.context.subscription_name or "",
+                i.context.environment,
+                i.scope,
+                i.credential,
+            )
+            for i in items
+        ]
+    else:
+        headers = ("", "NAME", "SUBSCRIPTION", "ACCOUNT")
+        rows = [
+            (
+                _marks(i),
+                i.context.name,
+                i.context.subscription_name or i.context.subscription or "",
+                i.context.account,
+            )
+            for i in items
+        ]
+    styles = [_style(i) for i in items] if shape.colour else []
+    return table(headers, rows, shape.width, styles)
 
 
 def context_detail(item: ViewContext) -> str:
@@ -120,6 +204,7 @@ def context_detail(item: ViewContext) -> str:
         ("Environment", ctx.environment),
         ("Scope", item.scope),
         ("Credential", item.credential),
+        ("Protected", "yes" if ctx.protected else "no"),
     )
     return "\n".join(f"{k + ':':<19}{printable(v)}".rstrip() for k, v in fields)
 
@@ -181,15 +266,16 @@ def key_text(status: KeyStatus) -> str:
     return f"master key {status.key_id} from {origin}{path}\nstore: {status.store}"
 
 
-def show_list(view: View, *, json_: bool, names: bool, echo: Echo) -> None:
-    """``azctx list``: a table, the names alone, or the JSON array."""
+def show_list(view: View, *, json_: bool, names: bool, echo: Echo, wide: bool = False) -> None:
+    """``azctx list``: a table fitted to the terminal (every column with ``wide``),
+    the names alone, or the JSON array."""
     if json_:
         emit_json([context_json(i) for i in view.contexts])
     elif names:
         for item in view.contexts:
             echo(printable(item.context.name))
     elif view.contexts:
-        echo(context_rows(view.contexts))
+        echo(context_rows(view.contexts, layout(os.environ, wide=wide)))
 
 
 def show_current(name: str | None, *, echo: Echo) -> int:

@@ -21,9 +21,12 @@ class AzctxGroup(TyperGroup):
     """A command group that never lets a traceback or a foreign exit code out."""
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
-        # A group called with nothing after it prints its help and succeeds (as
-        # ``no_args_is_help`` would, but without an exception to tell apart).
-        if not args and not ctx.resilient_parsing:
+        # ``azctx`` alone lists the contexts (kubectx); a command group called with
+        # nothing after it prints its help and succeeds (as ``no_args_is_help`` would,
+        # but without an exception to tell apart).
+        if not args and ctx.parent is None:
+            args = ["list"]
+        elif not args and not ctx.resilient_parsing:
             sys.stdout.write(ctx.get_help() + "\n")
             raise typer.Exit(0)
         result: list[str] = super().parse_args(ctx, args)

@@ -32,6 +32,8 @@ Operation = Literal[
     "session-start",
     "session-end",
     "key-rotate",
+    "protect",
+    "unprotect",
 ]
 ImportSource = Literal["az-powershell", "az-cli"]
 EndReason = Literal["ended", "expired"]
@@ -96,6 +98,16 @@ class KeyRotated(NamedTuple):
     master_key_id: str
 
 
+class Protected(NamedTuple):
+    """``protect``: selecting the context or running as it asks first."""
+
+    name: str
+
+
+class Unprotected(NamedTuple):
+    name: str
+
+
 Op = (
     Added
     | Selected
@@ -109,6 +121,8 @@ Op = (
     | SessionStarted
     | SessionEnded
     | KeyRotated
+    | Protected
+    | Unprotected
 )
 
 #: Each operation's name -> its record, in the order ``history`` documents them.
@@ -125,6 +139,8 @@ OPS: dict[str, type[Op]] = {
     "session-start": SessionStarted,
     "session-end": SessionEnded,
     "key-rotate": KeyRotated,
+    "protect": Protected,
+    "unprotect": Unprotected,
 }
 OPERATIONS: tuple[Operation, ...] = tuple(OPS)  # type: ignore[arg-type]
 _NAMES: dict[type[Op], Operation] = {cls: name for name, cls in OPS.items()}  # type: ignore[misc]
@@ -152,7 +168,7 @@ class Event(NamedTuple):
         op = self.op
         if isinstance(op, Added):
             return op.context.name
-        if isinstance(op, Selected | Removed):
+        if isinstance(op, Selected | Removed | Protected | Unprotected):
             return op.name
         if isinstance(op, Renamed):
             return op.old

@@ -58,7 +58,10 @@ class Environment(NamedTuple):
 
 
 class Context(NamedTuple):
-    """A named target: account, tenant, subscription and environment."""
+    """A named target: account, tenant, subscription and environment.
+
+    ``protected`` (``azctx protect``) makes selecting it or running as it ask first; it
+    belongs to the context, so a rename keeps it and a removal takes it away."""
 
     name: str
     account: str
@@ -67,6 +70,7 @@ class Context(NamedTuple):
     subscription: str | None = None
     subscription_name: str | None = None
     environment: str = DEFAULT_ENVIRONMENT
+    protected: bool = False
 
 
 class Credential(NamedTuple):

@@ -17,8 +17,9 @@ from azctx.events.codec import jsonable, reader, register
 from azctx.projections.state import ScopeState, SessionInfo, State
 
 #: Raised whenever the shape or meaning of ``State`` changes. Version 1 was the
-#: pydantic dump of release 0.1; version 2 is this layout.
-PROJECTION_VERSION = 2
+#: pydantic dump of release 0.1; version 2 this layout before a context could be
+#: protected; version 3 this layout.
+PROJECTION_VERSION = 3
 
 T = TypeVar("T")
 

@@ -185,17 +185,35 @@ class ContextStore:
         outcome = self._write(decider)
         return self._result(outcome, f"added context '{outcome[1].subject}'")
 
-    def select(self, name: str, scope: str | None = None) -> OperationResult:
+    def select(self, name: str, scope: str | None = None, *, yes: bool = False) -> OperationResult:
+        """Make ``name`` (a context name, subscription id or subscription name) the
+        default; a protected context raises ``ConfirmationNeeded`` unless ``yes``."""
         from azctx.projections.decisions.contexts import decide_select
 
-        outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope))
+        outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope, yes))
         return self._result(outcome, selected(outcome[1].subject or name))
 
-    def select_previous(self, scope: str | None = None) -> OperationResult:
+    def select_previous(self, scope: str | None = None, *, yes: bool = False) -> OperationResult:
         from azctx.projections.decisions.contexts import decide_select_previous
 
-        outcome = self._write(lambda _l, s, c: decide_select_previous(s, c, scope))
+        outcome = self._write(lambda _l, s, c: decide_select_previous(s, c, scope, yes))
         return self._result(outcome, selected(outcome[1].subject or "-"))
+
+    def protect(self, name: str, *, scope: str | None = None) -> OperationResult:
+        """Mark a context protected: selecting it or running as it asks first."""
+        return self._protection(name, True, scope)
+
+    def unprotect(self, name: str, *, scope: str | None = None) -> OperationResult:
+        return self._protection(name, False, scope)
+
+    def _protection(self, name: str, on: bool, scope: str | None) -> OperationResult:
+        from azctx.projections.decisions.protection import decide_protect
+
+        outcome = self._write(lambda _l, s, c: decide_protect(s, c, name, on, scope))
+        word = (
+            "protected: selecting it or running as it asks first" if on else "no longer protected"
+        )
+        return self._result(outcome, f"'{outcome[1].subject}' is {word}")
 
     def rename(
         self, old: str, new: str, *, force: bool = False, scope: str | None = None
@@ -217,29 +235,37 @@ class ContextStore:
         )
 
     def disconnect(
-        self, account: str | None = None, *, scope: str | None = None
+        self, account: str | None = None, *, scope: str | None = None, ask: bool = False
     ) -> OperationResult:
-        from azctx.projections.decisions.contexts import decide_disconnect
+        """Remove every context of ``account`` (default: the default context's) and
+        destroy its credential; ``ask``: raise ``ConfirmationNeeded`` first, its
+        question naming the account and how many contexts go."""
+        from azctx.projections.decisions.contexts import decide_disconnect, removed_count
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
-            decision = decide_disconnect(state, caller, account, scope)
+            decision = decide_disconnect(state, caller, account, scope, ask)
             return writing.shred_undone_keys(log, state, decision)
 
         outcome = self._write(decider)
         event = outcome[1]
-        removed = len([ch for ch in event.changes if ch.type == "context" and ch.after is None])
+        removed = removed_count(event.changes)
         who = event.op.account if isinstance(event.op, Disconnected) else account
-        return self._result(
-            outcome, f"disconnected '{who}': {removed} context(s) removed, credential destroyed"
-        )
+        summary = f"disconnected '{who}': {removed} context(s) removed, credential destroyed"
+        return self._result(outcome, summary + _new_default(event))
 
-    def clear(self, *, scope: str | None = None) -> OperationResult:
-        from azctx.projections.decisions.contexts import decide_clear
+    def clear(self, *, scope: str | None = None, ask: bool = False) -> OperationResult:
+        """Remove every context and credential of the scope; ``ask`` as ``disconnect``."""
+        from azctx.projections.decisions.contexts import decide_clear, removed_count
 
         outcome = self._write(
-            lambda log, s, c: writing.shred_undone_keys(log, s, decide_clear(s, c, scope))
+            lambda log, s, c: writing.shred_undone_keys(log, s, decide_clear(s, c, scope, ask))
         )
-        return self._result(outcome, f"cleared the {outcome[1].scope} scope")
+        event = outcome[1]
+        creds = sum(1 for c in event.changes if c.type == "credential")
+        where = "the user scope" if event.scope == "user" else f"session {event.session}"
+        gone = removed_count(event.changes)
+        summary = f"cleared {where}: {gone} context(s) and {creds} credential(s) removed"
+        return self._result(outcome, summary)
 
     def set_autosave(self, enabled: bool, *, scope: str | None = None) -> OperationResult:
         from azctx.projections.decisions.sessions import decide_autosave
@@ -399,12 +425,13 @@ class ContextStore:
     ) -> list[HistoryRow]:
         return past.history(self._open(), limit=limit, context=context, since=since)
 
-    def environment_for(self, name: str | None = None) -> RunEnvironment:
+    def environment_for(self, name: str | None = None, *, yes: bool = False) -> RunEnvironment:
         """The variables a child process needs to act as context ``name`` (default:
-        the default context): for ``azctx run`` and Python background jobs."""
+        the default context): for ``azctx run`` and Python background jobs. A
+        protected context raises ``ConfirmationNeeded`` unless ``yes``."""
         from azctx.store import handoff  # only run and Python jobs hand a context on
 
-        return handoff.run_environment(self._open(), self.state(), self._caller(), name)
+        return handoff.run_environment(self._open(), self.state(), self._caller(), name, yes)
 
     def export(
         self,

@@ -31,15 +31,20 @@ def _notes(item: ViewContext, cred: Credential | None) -> tuple[str, ...]:
     return ()
 
 
-def run_environment(log: Log, state: State, caller: Caller, name: str | None) -> RunEnvironment:
+def run_environment(
+    log: Log, state: State, caller: Caller, name: str | None, confirmed: bool = False
+) -> RunEnvironment:
     """The variables a child process needs to act as context ``name`` (default: the
-    default context), and what its private Azure CLI folder must hold."""
+    default context), and what its private Azure CLI folder must hold; a protected
+    context only once ``confirmed``."""
+    from azctx.projections.decisions.protection import guard
     from azctx.projections.handoff import (
         variables as run_variables,  # only run and Python jobs need it
     )
     from azctx.projections.handoff.azcli_folder import az_target
 
     item = view(state, caller).pick(name)
+    guard(item.context, "run the command as it", confirmed)
     secret, cred = secret_of(log, item)
     ctx = item.context
     cloud = environments(state, caller).get(name_key(ctx.environment))

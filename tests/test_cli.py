@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import azctx.cli.app as cli_common
+import azctx.cli.asking as asking
 import pytest
 from azctx.store.context_store import ContextStore
 
@@ -35,6 +36,7 @@ CONTEXT_FIELDS = {
     "scope",
     "default",
     "credential",
+    "protected",
 }
 HISTORY_FIELDS = {
     "seq",
@@ -99,13 +101,18 @@ def secret_of(cli: AzctxCli, name: str) -> str | None:
 # ---------------------------------------------------------------------------- basics
 
 
-def test_version_and_bare_help(azctx_cli: AzctxCli) -> None:
+def test_version_help_and_bare_list(azctx_cli: AzctxCli) -> None:
     result = azctx_cli("--version")
     assert result.stdout == f"azctx {importlib.metadata.version('azctx')}\n"
     assert result.stderr == ""
+    helped = azctx_cli("--help")
+    assert "Usage: azctx" in helped.stdout
+    assert "select" in helped.stdout
+    assert azctx_cli().stdout == ""  # nothing to list yet
+    add(azctx_cli, "dev")
     bare = azctx_cli()
-    assert "Usage: azctx" in bare.stdout
-    assert "select" in bare.stdout
+    assert bare.stdout == azctx_cli("list").stdout
+    assert "dev" in bare.stdout
     assert bare.stderr == ""
 
 
@@ -132,11 +139,11 @@ def test_add_selects_and_list_marks_the_default_in_an_aligned_table(azctx_cli: A
 
     lines = azctx_cli("list").stdout.splitlines()
     header, rows = lines[0], lines[1:]
-    assert header.split() == ["NAME", "ACCOUNT", "TENANT", "SUBSCRIPTION", "ENVIRONMENT", "SCOPE"]
+    assert header.split() == ["NAME", "SUBSCRIPTION", "ACCOUNT"]
     assert [r[:1] for r in rows] == [" ", " ", "*"]
     assert rows[2].split()[1] == "Prod"
     assert "Dev Subscription" in rows[1]  # the subscription's name, when it has one
-    for column in ("NAME", "ACCOUNT", "TENANT", "ENVIRONMENT", "SCOPE"):
+    for column in ("NAME", "SUBSCRIPTION", "ACCOUNT"):
         at = header.index(column)
         assert all(r[at - 1] == " " and r[at] != " " for r in rows), (column, lines)
 
@@ -160,6 +167,7 @@ def test_show_prints_one_context_with_the_credential_as_stored_or_none(
         "Environment": "AzureCloud",
         "Scope": "user",
         "Credential": "stored",
+        "Protected": "no",
     }
     assert all(line == line.rstrip() for line in shown)
     # Names match in any case; the credential belongs to the account, not the context.
@@ -246,6 +254,7 @@ def test_list_and_show_json_have_exactly_the_spec_fields(azctx_cli: AzctxCli) ->
         "scope": "user",
         "default": False,
         "credential": "none",
+        "protected": False,
     }
     assert (sp["default"], sp["credential"], sp["account_type"]) == (
         True,
@@ -571,7 +580,7 @@ def test_destructive_commands_without_a_tty_or_flag_are_refused(
     error, hint = refused.stderr.splitlines()
     assert error.startswith("error: ")
     flag = "--yes" if label in ("disconnect", "clear") else "--force"
-    assert hint == f"hint: pass {flag} to do it without a question"
+    assert hint == f"hint: pass {flag} to confirm"
     assert azctx_cli.head() == head
 
 
@@ -579,7 +588,7 @@ def test_destructive_commands_without_a_tty_or_flag_are_refused(
 def test_destructive_commands_ask_on_a_tty(
     azctx_cli: AzctxCli, monkeypatch: pytest.MonkeyPatch, label: str, args: list[str]
 ) -> None:
-    monkeypatch.setattr(cli_common, "stdin_is_tty", lambda: True)
+    monkeypatch.setattr(asking, "stdin_is_tty", lambda: True)
     _two_contexts(azctx_cli)
     head = azctx_cli.head()
     declined = azctx_cli(*args, input="n\n", code=1)
@@ -594,7 +603,7 @@ def test_destructive_commands_ask_on_a_tty(
 
 
 def test_flags_skip_the_question(azctx_cli: AzctxCli, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli_common, "stdin_is_tty", lambda: True)
+    monkeypatch.setattr(asking, "stdin_is_tty", lambda: True)
     _two_contexts(azctx_cli)
     azctx_cli("rename", "a", "b", "--force", input="")
     azctx_cli("remove", "b", "--force", input="")

@@ -23,12 +23,14 @@ from azctx.events import (
     Event,
     Imported,
     KeyRotated,
+    Protected,
     Removed,
     Renamed,
     Selected,
     SessionEnded,
     SessionStarted,
     Undone,
+    Unprotected,
     codec,
     context_change,
     credential_change,
@@ -82,6 +84,11 @@ EVENTS: list[Event] = [
     _event(SessionStarted("s-1", T0), "process", session="s-1"),
     _event(SessionEnded("s-1", "expired"), "process", session="s-1"),
     _event(KeyRotated("m-2")),
+    _event(
+        Protected("Dev"),
+        changes=(context_change("user", "dev", CTX, CTX._replace(protected=True)),),
+    ),
+    _event(Unprotected("Dev")),
 ]
 
 

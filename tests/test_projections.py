@@ -604,7 +604,7 @@ def test_state_survives_a_json_snapshot_and_other_versions_are_ignored() -> None
     log = busy_log()
     text = snapshot_bytes(log.state)
     assert state_from_snapshot(text) == log.state
-    assert state_from_snapshot(text.replace(b'"version":2', b'"version":999')) is None
+    assert state_from_snapshot(text.replace(b'"version":3', b'"version":999')) is None
     assert state_from_snapshot(text.replace(b'"seq":', b'"seq":"x","s":')) is None
     assert state_from_snapshot("not json") is None
 

@@ -1,5 +1,5 @@
 """The commands on contexts: ``add``, ``list``, ``show``, ``current``, ``select``,
-``rename``, ``remove``, ``disconnect`` and ``clear``."""
+``rename``, ``remove``, ``disconnect``, ``clear``, ``protect`` and ``unprotect``."""
 
 from __future__ import annotations
 
@@ -16,17 +16,16 @@ from azctx.cli.app import (
     JsonOpt,
     NameArg,
     ScopeOpt,
+    YesOpt,
     app,
-    ask_first,
     checked_name,
     checked_text,
     complete_names,
-    confirmed,
     done,
     scope_value,
-    stdin_is_tty,
     store_of,
 )
+from azctx.cli.asking import confirmed, stdin_is_tty
 from azctx.events import BadInput, check_name
 from azctx.events.rules import MAX_SECRET_BYTES, decode_text
 
@@ -143,10 +142,12 @@ def list_(
     ctx: typer.Context,
     json_: JsonOpt = False,
     names: Annotated[bool, typer.Option("--names", help="Names only, one a line.")] = False,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column, nothing cut.")] = False,
     at: AtOpt = None,
 ) -> None:
-    """The contexts in the view, sorted by name; * marks the default."""
-    render.show_list(store_of(ctx).view(at=at), json_=json_, names=names, echo=typer.echo)
+    """The contexts, sorted by name: * marks the default, ! a protected one."""
+    view = store_of(ctx).view(at=at)
+    render.show_list(view, json_=json_, names=names, wide=wide, echo=typer.echo)
 
 
 @app.command()
@@ -175,28 +176,40 @@ def current(ctx: typer.Context) -> None:
         raise typer.Exit(code)
 
 
-def _checked_target(value: str) -> str:
-    """A name to select, or ``-`` (go back)."""
-    return value if value == "-" else check_name(value)
+def _checked_target(value: str | None) -> str | None:
+    """A name to select, ``-`` (go back), or None (pick one)."""
+    return value if value is None or value == "-" else check_name(value)
 
 
-@app.command()
+@app.command(short_help="Make NAME the default (a picker without NAME); - goes back.")
 def select(
     ctx: typer.Context,
     name: Annotated[
-        str,
-        typer.Argument(autocompletion=complete_names, callback=_checked_target, show_default=False),
-    ],
+        str | None,
+        typer.Argument(
+            metavar="[NAME]",
+            autocompletion=complete_names,
+            callback=_checked_target,
+            show_default=False,
+            help="A context name, subscription id or subscription name; - for the previous.",
+        ),
+    ] = None,
     scope: ScopeOpt = None,
+    yes: YesOpt = False,
 ) -> None:
-    """Make NAME the default; `select -` goes back to the previous one."""
+    """Make NAME the default context. Without NAME, on a terminal, pick one from a list
+    (fzf when it is installed); `select -` goes back to the previous default."""
     store = store_of(ctx)
-    result = (
-        store.select_previous(scope_value(scope))
-        if name == "-"
-        else store.select(name, scope_value(scope))
-    )
-    done(result)
+    if name is None:
+        from azctx.cli.picker import choose
+
+        name = choose(store.view().contexts)
+    where = scope_value(scope)
+    if name == "-":
+        done(confirmed(lambda y: store.select_previous(where, yes=y), yes, "--yes"))
+    else:
+        picked = name
+        done(confirmed(lambda y: store.select(picked, where, yes=y), yes, "--yes"))
 
 
 @app.command()
@@ -238,20 +251,31 @@ def disconnect(
         typer.Argument(callback=checked_text, help="Default: the default context's account."),
     ] = None,
     scope: ScopeOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Remove every context of the account and destroy its credential."""
-    who = f"account {account!r}" if account else "the default context's account"
-    ask_first(f"Disconnect {who} and destroy its credential?", yes)
-    done(store_of(ctx).disconnect(account, scope=scope_value(scope)))
+    store, where = store_of(ctx), scope_value(scope)
+    done(confirmed(lambda y: store.disconnect(account, scope=where, ask=not y), yes, "--yes"))
 
 
 @app.command()
 def clear(
     ctx: typer.Context,
     scope: ScopeOpt = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+    yes: YesOpt = False,
 ) -> None:
     """Remove every context and credential in the scope."""
-    ask_first("Clear every context and credential in the scope?", yes)
-    done(store_of(ctx).clear(scope=scope_value(scope)))
+    store, where = store_of(ctx), scope_value(scope)
+    done(confirmed(lambda y: store.clear(scope=where, ask=not y), yes, "--yes"))
+
+
+@app.command()
+def protect(ctx: typer.Context, name: NameArg, scope: ScopeOpt = None) -> None:
+    """Protect a context: selecting it or running as it asks first."""
+    done(store_of(ctx).protect(name, scope=scope_value(scope)))
+
+
+@app.command()
+def unprotect(ctx: typer.Context, name: NameArg, scope: ScopeOpt = None) -> None:
+    """Take the protection off a context."""
+    done(store_of(ctx).unprotect(name, scope=scope_value(scope)))

@@ -47,14 +47,18 @@ from azctx.projections.decisions.decision import (
     settle_default,
     where,
 )
+from azctx.projections.decisions.protection import guard
 from azctx.projections.state import State
 from azctx.projections.view import Caller, lookup, seen, view
 
 
-def decide_select(state: State, caller: Caller, name: str, scope: str | None = None) -> Decision:
+def decide_select(
+    state: State, caller: Caller, name: str, scope: str | None = None, confirmed: bool = False
+) -> Decision:
     name = named(state, caller, name)
     target = resolve_scope(state, caller, scope, name)
     ctx = find(state, caller, target, name)
+    guard(ctx, "select it", confirmed)
     own = state.scope(target)
     changes = select_change(own, target, ctx.name)
     return Decision(
@@ -63,7 +67,9 @@ def decide_select(state: State, caller: Caller, name: str, scope: str | None = N
     )
 
 
-def decide_select_previous(state: State, caller: Caller, scope: str | None = None) -> Decision:
+def decide_select_previous(
+    state: State, caller: Caller, scope: str | None = None, confirmed: bool = False
+) -> Decision:
     """``select -``: the most recent different earlier default that still exists."""
     target = resolve_scope(state, caller, scope)
     own = state.scope(target)
@@ -74,6 +80,7 @@ def decide_select_previous(state: State, caller: Caller, scope: str | None = Non
             f"there is no earlier default to go back to in {where(target)}",
             hint="azctx select NAME",
         )
+    guard(scope_names(state, caller, target)[name_key(name)], "select it", confirmed)
     changes = select_change(own, target, name)
     return Decision(
         event(caller, target, Selected(name, previous=True), changes),
@@ -200,8 +207,14 @@ def _default_account(state: State, caller: Caller) -> str:
 
 
 def decide_disconnect(
-    state: State, caller: Caller, account: str | None = None, scope: str | None = None
+    state: State,
+    caller: Caller,
+    account: str | None = None,
+    scope: str | None = None,
+    ask: bool = False,
 ) -> Decision:
+    """Every context and the credential of ``account``; ``ask``: a question first,
+    naming the account and how many contexts go (``ConfirmationNeeded``)."""
     if account is None:
         account = _default_account(state, caller)
     check_text("the account", account)
@@ -222,17 +235,42 @@ def decide_disconnect(
         shredded = () if cred.key_id in state.shredded else (cred.key_id,)
     if not changes:
         raise Refused(f"no context or credential of account '{account}' in {where(target)}")
+    if ask:
+        gone = removed_count(changes)
+        raise ConfirmationNeeded(
+            f"disconnecting '{account}' removes {gone} context(s) and its credential",
+            f"Disconnect '{account}': remove its {gone} context(s) in {where(target)} "
+            "and destroy its credential?",
+        )
     changes = settle_default(state, caller, target, changes)
     decided = event(caller, target, Disconnected(account), changes)
     return Decision(decided._replace(shredded=shredded))
 
 
-def decide_clear(state: State, caller: Caller, scope: str | None = None) -> Decision:
+def removed_count(changes: Iterable[Change]) -> int:
+    """How many contexts ``changes`` take out of the view: removed or hidden."""
+    return sum(
+        1
+        for c in changes
+        if (c.type == "context" and c.after is None) or (c.type == "hidden" and c.after)
+    )
+
+
+def decide_clear(
+    state: State, caller: Caller, scope: str | None = None, ask: bool = False
+) -> Decision:
+    """Every context and credential of the scope; ``ask`` as for a disconnect."""
     target = resolve_scope(state, caller, scope)
     own = state.scope(target)
     changes = [context_change(target, k, c, None) for k, c in own.contexts.items()]
     changes += _hide(state, target, list(state.user.contexts))
     changes += [credential_change(target, k, c, None) for k, c in own.credentials.items()]
+    if ask:
+        gone, creds = removed_count(changes), len(own.credentials)
+        raise ConfirmationNeeded(
+            f"clearing {where(target)} removes {gone} context(s) and {creds} credential(s)",
+            f"Clear {where(target)}: remove its {gone} context(s) and {creds} credential(s)?",
+        )
     changes.append(default_change(target, own.default, None))
     keys = sorted({c.key_id for c in own.credentials.values()} - state.shredded)
     decided = event(caller, target, Cleared(), changes)

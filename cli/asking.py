@@ -1,0 +1,42 @@
+"""The questions azctx asks before a destructive or guarded change, without typer (the
+prompt commands ask too: ``select NAME`` of a protected context).
+
+A decision that needs a yes raises ``ConfirmationNeeded``; on a terminal the question
+is asked and the attempt repeated with the confirmation, without one the refusal says
+which flag confirms it."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TypeVar
+
+from azctx.events import ConfirmationNeeded, Refused
+
+T = TypeVar("T")
+
+
+def stdin_is_tty() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def confirm(question: str) -> bool:
+    """Ask ``question`` on stdout; yes only for an answer of y or yes (any case)."""
+    sys.stdout.write(f"{question} [y/N]: ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline()
+    if not answer.endswith("\n"):
+        sys.stdout.write("\n")  # end of input: the next line starts where it should
+    return answer.strip().casefold() in ("y", "yes")
+
+
+def confirmed(attempt: Callable[[bool], T], skip: bool, flag: str) -> T:
+    """Run ``attempt(skip)``; if it needs confirmation, ask on a TTY, else refuse."""
+    try:
+        return attempt(skip)
+    except ConfirmationNeeded as need:
+        if not stdin_is_tty():
+            raise Refused(need.message, hint=f"pass {flag} to confirm") from None
+        if not confirm(need.question):
+            raise Refused("cancelled; nothing was changed") from None
+        return attempt(True)
