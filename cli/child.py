@@ -70,16 +70,19 @@ def run_as(
     context: str | None,
     command: Sequence[str],
     note: Callable[[str], None],
+    yes: bool = False,
 ) -> int:
-    """``azctx run``: CMD as ``context`` (default: the default context), its exit code.
+    """``azctx run``: CMD as ``context`` (default: the default context), its exit code;
+    a protected context asks first unless ``yes``.
 
     The store is closed before CMD starts: a child that runs for hours holds no
     connection, and may itself run azctx."""
     from functools import partial
 
+    from azctx.cli.asking import confirmed
     from azctx.store.azcli.folders import private_config_dir
 
-    prepared = store.environment_for(context)
+    prepared = confirmed(lambda y: store.environment_for(context, yes=y), yes, "--yes")
     for line in prepared.notes:
         note(line)
     store.close()
@@ -100,14 +103,14 @@ def run_child(
     """
     if not command:
         raise BadInput("run needs a command", hint="azctx run -- CMD [ARG...]")
-    waited = _waited()
+    waited = waited_signals()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     try:
         with prepare() if prepare is not None else nullcontext({}) as extra:
             env = child_environment(variables)
             env.update(extra)
-            return _supervise(_start(command, env, previous), waited)
-    except _CannotStart as exc:
+            return _supervise(start(command, env, previous), waited)
+    except CannotStart as exc:
         return exc.code
     finally:
         while signal.sigtimedwait(waited, 0) is not None:
@@ -115,7 +118,7 @@ def run_child(
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def _waited() -> set[int]:
+def waited_signals() -> set[int]:
     # A signal ignored when azctx started (nohup) stays ignored, by azctx and by CMD.
     kept = {s for s in FORWARDED if signal.getsignal(s) != signal.SIG_IGN}
     return {*kept, signal.SIGCHLD}
@@ -130,12 +133,13 @@ def _supervise(pid: int, waited: set[int]) -> int:
             code = os.waitstatus_to_exitcode(status)
             return 128 - code if code < 0 else code
         info = signal.sigtimedwait(waited, POLL_SECONDS)
-        if info is not None and info.si_signo != signal.SIGCHLD and _forward(info, pid):
+        if info is not None and info.si_signo != signal.SIGCHLD and forwarded(info, pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, info.si_signo)
 
 
-def _forward(info: signal.struct_siginfo, pid: int) -> bool:
+def forwarded(info: signal.struct_siginfo, pid: int) -> bool:
+    """Whether a held signal must be passed on to the child ``pid``."""
     if info.si_code != SI_KERNEL:
         return True  # kill(2) to azctx: only azctx got it
     try:
@@ -144,24 +148,40 @@ def _forward(info: signal.struct_siginfo, pid: int) -> bool:
         return False
 
 
-class _CannotStart(Exception):
+class CannotStart(Exception):
+    """CMD could not be started (reported already); ``code`` is the shell's."""
+
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
 
 
-def _start(command: Sequence[str], env: Mapping[str, str], mask: Iterable[int]) -> int:
+def start(
+    command: Sequence[str],
+    env: Mapping[str, str],
+    mask: Iterable[int],
+    file_actions: Sequence[tuple[int, ...]] = (),
+) -> int:
+    """Spawn CMD with the signal mask ``mask`` and default handling of ``RESTORED``;
+    ``file_actions`` (``os.posix_spawn``'s) give it other stdout and stderr."""
     try:
-        return os.posix_spawnp(command[0], list(command), env, setsigmask=mask, setsigdef=RESTORED)
+        return os.posix_spawnp(
+            command[0],
+            list(command),
+            env,
+            setsigmask=mask,
+            setsigdef=RESTORED,
+            file_actions=list(file_actions) or None,
+        )
     except FileNotFoundError:
         _complain(f"{command[0]}: command not found")
-        raise _CannotStart(EXIT_NOT_FOUND) from None
+        raise CannotStart(EXIT_NOT_FOUND) from None
     except PermissionError:
         _complain(f"{command[0]}: permission denied")
-        raise _CannotStart(EXIT_NOT_EXECUTABLE) from None
+        raise CannotStart(EXIT_NOT_EXECUTABLE) from None
     except OSError as exc:
         _complain(f"{command[0]}: {exc.strerror or exc}")
-        raise _CannotStart(EXIT_NOT_EXECUTABLE) from None
+        raise CannotStart(EXIT_NOT_EXECUTABLE) from None
 
 
 def _complain(message: str) -> None:

@@ -74,10 +74,10 @@ def _select(name: str) -> Command:
 
 def _run(context: str | None, command: Sequence[str]) -> Command:
     def run(environ: Mapping[str, str]) -> int:
-        from azctx.cli.child import run_as
+        from azctx.cli.fan_out import run_command  # a pattern runs once per match
 
         with _store(environ) as store:
-            return run_as(store, context, command, _echo_err)
+            return run_command(store, context, command, _echo_err)
 
     return run
 

@@ -1,4 +1,6 @@
-"""The one place where failures become ``error: ...`` lines and exit codes."""
+"""The one place where failures become ``error: ...`` lines and exit codes, and where
+the help shows every value as a word (``--at WHEN``, ``NAME``), never as a type
+placeholder (``<str>``) or a required argument in braces (``{name}``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 import typer
 from azctx.cli.exits import EXIT_INTERRUPTED, EXIT_USAGE, fail, internal_error, reader_gone
 from azctx.events import AzctxError
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 
 def _usage_message(exc: typer.TyperException) -> str:
@@ -17,8 +19,61 @@ def _usage_message(exc: typer.TyperException) -> str:
     return str(fmt() if callable(fmt) else exc)
 
 
+Command = Any  # typer's (vendored) click.Command
+
+#: The word an option's value is shown as, when it is not the option's own name.
+METAVARS = {
+    "--at": "WHEN",
+    "--since": "WHEN",
+    "--limit": "N",
+    "--ttl": "DURATION",
+    "--store": "PATH_OR_URL",
+    "--certificate": "PATH",
+    "--new-key-file": "PATH",
+    "--account": "ACCOUNT",
+    "--tenant": "TENANT",
+    "--subscription": "ID",
+    "--subscription-name": "NAME",
+    "--name": "NAME",
+    "--environment": "CLOUD",
+    "--context": "NAME",
+}
+
+
+def _word(param: TyperOption) -> str:
+    choices = getattr(param.type, "choices", None)
+    if choices:
+        return "|".join(str(c) for c in choices)
+    first = param.opts[0] if param.opts else str(param.name)
+    return METAVARS.get(first, first.lstrip("-").replace("-", "_").upper())
+
+
+def plain_metavars(command: Command) -> Command:
+    """``command`` with every value shown as a word (a metavar set where the option
+    is declared wins), and its summary in the list of commands its whole first
+    paragraph (click would cut it at 45 characters, mid-sentence)."""
+    if command.short_help is None and command.help:
+        command.short_help = " ".join(command.help.strip().split("\n\n")[0].split())
+    for param in command.params:
+        if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
+            param.metavar = _word(param)
+        elif isinstance(param, TyperArgument):
+            shown = param.metavar or str(param.name).upper() + ("..." if param.nargs != 1 else "")
+            word = shown if param.required or shown.startswith("[") else f"[{shown}]"
+            param.make_metavar = lambda *_a, _w=word, **_k: _w  # type: ignore[method-assign]
+    return command
+
+
 class AzctxGroup(TyperGroup):
     """A command group that never lets a traceback or a foreign exit code out."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plain_metavars(self)
+
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> Command | None:  # type: ignore[override]
+        found = super().get_command(ctx, cmd_name)
+        return None if found is None else plain_metavars(found)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         # ``azctx`` alone lists the contexts (kubectx); a command group called with

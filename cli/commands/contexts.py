@@ -102,7 +102,9 @@ def add(
     account: Annotated[str, typer.Option("--account", help="UPN, app id or identity id.")],
     tenant: Annotated[str, typer.Option("--tenant", help="Tenant id.")],
     subscription: Annotated[str, typer.Option("--subscription", help="Subscription id.")],
-    subscription_name: Annotated[str | None, typer.Option("--subscription-name")] = None,
+    subscription_name: Annotated[
+        str | None, typer.Option("--subscription-name", help="The subscription's display name.")
+    ] = None,
     environment: EnvironmentOpt = None,
     name: Annotated[
         str | None, typer.Option("--name", help="Default: [ACCOUNT; SUBSCRIPTION].")
