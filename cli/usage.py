@@ -4,6 +4,8 @@ placeholder (``<str>``) or a required argument in braces (``{name}``)."""
 
 from __future__ import annotations
 
+import os
+import string
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -64,6 +66,35 @@ def plain_metavars(command: Command) -> Command:
     return command
 
 
+#: What bash leaves as it is in a word; every other character is escaped.
+BASH_PLAIN = frozenset(string.ascii_letters + string.digits + "_@%+=:,./-")
+
+
+def bash_word(value: str) -> str:
+    """``value`` as one bash word: bash puts a completion in the line as it is given,
+    so ``[user; sub]`` unescaped would end the command at the ``;``. zsh and fish
+    quote what they insert themselves."""
+    return "".join(ch if ch in BASH_PLAIN else "\\" + ch for ch in value)
+
+
+def quote_bash_completions() -> None:
+    """Make bash completions come out as ``bash_word``s: click's documented way is a
+    completion class of our own for the shell, registered over typer's."""
+    from typer.completion import shell_completion  # type: ignore[attr-defined]
+
+    base: Any = shell_completion.get_completion_class("bash")
+    if base is None or getattr(base, "quotes_words", False):
+        return
+
+    class QuotingBash(base):  # type: ignore[misc]
+        quotes_words = True
+
+        def format_completion(self, item: Any) -> str:
+            return bash_word(str(item.value))
+
+    shell_completion.add_completion_class(QuotingBash, "bash")
+
+
 class AzctxGroup(TyperGroup):
     """A command group that never lets a traceback or a foreign exit code out."""
 
@@ -95,6 +126,8 @@ class AzctxGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        if os.environ.get("_AZCTX_COMPLETE", "").endswith("_bash"):
+            quote_bash_completions()
         try:
             result = super().main(
                 args, prog_name or "azctx", complete_var, standalone_mode=False, **extra
