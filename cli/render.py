@@ -219,7 +219,7 @@ def history_rows(rows: Sequence[HistoryRow]) -> str:
             r.host,
             r.scope if r.session is None else f"{r.scope} ({r.session})",
             r.operation,
-            r.context or "",
+            (r.context or "") + ("" if r.renamed_to is None else f" → {r.renamed_to}"),
             "" if r.undone_by is None else str(r.undone_by),
         )
         for r in rows

@@ -6,10 +6,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from azctx.events import Event, name_key
+from azctx.events import Context, Event, Renamed, Undone, name_key
 from azctx.projections.state import undone_by
 
-__all__ = ["HistoryRow", "history_rows", "undone_by"]
+__all__ = ["HistoryRow", "history_rows", "undo_effects", "undone_by"]
 
 
 class HistoryRow(NamedTuple):
@@ -24,15 +24,46 @@ class HistoryRow(NamedTuple):
     context: str | None
     #: The seq of the undo in force on this operation, else None.
     undone_by: int | None
+    #: A rename's new name (``context`` is the old one), else None.
+    renamed_to: str | None = None
 
 
-def _context(event: Event) -> str | None:
-    """The subject, else the one name the operation touched (a disconnect of an account
-    with one context, an undo of a remove), else None."""
+def _context(event: Event, subjects: Mapping[int, str | None]) -> str | None:
+    """The subject, else the target's for an undo, else the one name the operation
+    touched (a disconnect of an account with one context), else None."""
     if event.subject is not None:
         return event.subject
+    if isinstance(event.op, Undone) and subjects.get(event.op.target) is not None:
+        return subjects[event.op.target]
     names = event.names()
     return names[0] if len(names) == 1 else None
+
+
+def undo_effects(event: Event) -> str:
+    """What an undo (or any operation) did to the contexts, in words: "'prod' is back",
+    "'dev' is gone", "'b' is 'a' again", "'prod' is protected again"."""
+    back: list[str] = []
+    gone: list[str] = []
+    said: list[str] = []
+    for change in event.changes:
+        if change.type != "context":
+            continue
+        before, after = change.before, change.after
+        if isinstance(after, Context) and isinstance(before, Context):
+            if before.protected != after.protected:
+                word = "protected again" if after.protected else "no longer protected"
+                said.append(f"'{after.name}' is {word}")
+        elif isinstance(after, Context):
+            back.append(after.name)
+        elif isinstance(before, Context):
+            gone.append(before.name)
+    if len(back) == len(gone) == 1 and name_key(back[0]) != name_key(gone[0]):
+        return f"'{gone[0]}' is '{back[0]}' again"  # a rename, undone
+    for names, verb in ((back, "back"), (gone, "gone")):
+        if names:
+            listed = ", ".join(f"'{n}'" for n in names)
+            said.append(f"{listed} {'is' if len(names) == 1 else 'are'} {verb}")
+    return "; ".join(said)
 
 
 def history_rows(
@@ -48,8 +79,10 @@ def history_rows(
     case); ``since`` those at or after that time; ``after`` those after operation N
     (``--since N``: the changes since the state after N); ``limit`` the first N."""
     wanted = None if context is None else name_key(context)
+    ordered = sorted(entries, key=lambda e: e[0], reverse=True)
+    subjects = {seq: event.subject for seq, event in ordered}
     rows: list[HistoryRow] = []
-    for seq, event in sorted(entries, key=lambda e: e[0], reverse=True):
+    for seq, event in ordered:
         if seq <= after or (since is not None and event.time < since):
             continue
         if wanted is not None and wanted not in {name_key(n) for n in event.names()}:
@@ -63,8 +96,9 @@ def history_rows(
                 scope=event.scope or "",
                 session=event.session,
                 operation=event.type,
-                context=_context(event),
+                context=_context(event, subjects),
                 undone_by=undone.get(seq),
+                renamed_to=event.op.new if isinstance(event.op, Renamed) else None,
             )
         )
         if limit is not None and len(rows) >= limit:

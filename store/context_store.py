@@ -288,12 +288,13 @@ class ContextStore:
                 raise Refused(f"there is no operation {target}", hint="see 'azctx history'")
             entries = decoded(log, target - 1)
             _, event = next(entries)
+            account = event.op.account if isinstance(event.op, Disconnected) else None
+            subjects.append(event.subject or account)
             return decide_undo(state, caller, target, event, entries)
 
+        subjects: list[str | None] = []  # the undone operation's context, once read
         outcome = self._write(decider)
-        op = outcome[1].op
-        target = op.target if isinstance(op, Undone) else "?"
-        return self._result(outcome, f"undid operation {target}")
+        return self._result(outcome, undone(outcome[1], subjects[-1]))
 
     def start_session(self, ttl: str = "24h") -> SessionInfo:
         from azctx.projections.decisions.sessions import decide_session_start
@@ -501,6 +502,17 @@ class ContextStore:
                 rotation.abandon()
             raise
         return self._result(outcome, f"master key rotated; new key written to {rotation.path}")
+
+
+def undone(event: Event, subject: str | None) -> str:
+    """ "undid operation 5 (remove 'prod'): 'prod' is back"."""
+    from azctx.projections.history import undo_effects
+
+    op = event.op
+    assert isinstance(op, Undone)
+    what = op.target_type if subject is None else f"{op.target_type} '{subject}'"
+    effects = undo_effects(event)
+    return f"undid operation {op.target} ({what})" + (f": {effects}" if effects else "")
 
 
 def _new_default(event: Event) -> str:
