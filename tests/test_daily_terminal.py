@@ -155,3 +155,18 @@ def test_a_protected_context_asks_first_on_a_terminal(env: dict[str, str], args:
     assert _ended(child) == 0
     if args[0] == "select":
         assert _current(env) == "prod"
+
+
+@pytest.mark.parametrize(
+    ("extra", "coloured"),
+    [({}, True), ({"NO_COLOR": "1"}, False), ({"NO_COLOR": ""}, False), ({"TERM": "dumb"}, False)],
+    ids=["terminal", "no-color", "no-color-empty", "term-dumb"],
+)
+def test_list_is_coloured_only_on_a_terminal_without_no_color(
+    env: dict[str, str], extra: dict[str, str], coloured: bool
+) -> None:
+    child = _spawn({**env, **extra}, "list")
+    child.expect(pexpect.EOF)
+    text = str(child.before)
+    assert ("\x1b[1;32m" in text) is coloured  # the default's row, bold green
+    assert "dev-us" in text

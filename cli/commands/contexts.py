@@ -70,7 +70,12 @@ EnvironmentOpt = Annotated[
 
 
 AccountTypeOption = Annotated[
-    AccountTypeOpt, typer.Option("--account-type", help="The kind of account.")
+    AccountTypeOpt,
+    typer.Option(
+        "--account-type",
+        metavar="TYPE",
+        help="The kind of account: user, service-principal or managed-identity.",
+    ),
 ]
 
 
