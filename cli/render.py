@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -102,6 +101,8 @@ class Layout(NamedTuple):
 def layout(environ: Mapping[str, str], *, wide: bool = False) -> Layout:
     """The terminal's width unless ``wide``; colour only on a terminal, never with
     ``NO_COLOR`` (any value) or ``TERM=dumb``."""
+    import shutil  # only a table needs the width
+
     colour = sys.stdout.isatty() and "NO_COLOR" not in environ and environ.get("TERM") != "dumb"
     return Layout(None if wide else shutil.get_terminal_size().columns, colour)
 

@@ -3,10 +3,8 @@ caller's own live session's process scope; session status and autosave precedenc
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from datetime import datetime
-from fnmatch import fnmatchcase
 from typing import Literal, NamedTuple
 
 from azctx.events import (
@@ -74,6 +72,8 @@ class View(NamedTuple):
 
     def matching(self, pattern: str) -> tuple[ViewContext, ...]:
         """The contexts whose names match the glob ``pattern`` (any case), by name."""
+        from fnmatch import fnmatchcase  # imports re: not on the prompt path
+
         wanted = name_key(pattern)
         return tuple(i for i in self.contexts if fnmatchcase(name_key(i.context.name), wanted))
 
@@ -104,6 +104,8 @@ def lookup(contexts: Iterable[Context], name: str, where: str = "") -> Context:
 
 
 def _closest(pool: tuple[Context, ...], name: str) -> str:
+    import difflib  # only a name that is not found pays for it
+
     names = {name_key(c.name): c.name for c in pool}
     close = difflib.get_close_matches(name_key(name), list(names), n=3, cutoff=0.6)
     if not close:
