@@ -106,7 +106,7 @@ def test_add_default_name_is_account_and_subscription(world: World) -> None:
     s = world.store()
     result = s.add(account="user1@contoso.org", tenant="t", subscription="123456-7890")
     assert result.context == "[user1@contoso.org; 123456-7890]"
-    assert s.default() == "[user1@contoso.org; 123456-7890]"
+    assert s.current() == "[user1@contoso.org; 123456-7890]"
     shown = s.show()
     assert shown.context.tenant == "t"
     assert shown.context.environment == "AzureCloud"
@@ -129,7 +129,7 @@ def test_add_force_replaces_and_no_select_keeps_the_default(world: World) -> Non
     s = world.store()
     add(s, "a")
     add(s, "b", select=False)
-    assert s.default() == "a"
+    assert s.current() == "a"
     assert names(s) == ["a", "b"]
     with pytest.raises(BadInput):
         add(s, "bad\x07name")
@@ -148,7 +148,7 @@ def test_select_previous_toggles_like_cd_dash(world: World) -> None:
     add(s, "b")
     add(s, "c", select=False)
     s.select("A")
-    assert s.default() == "a"
+    assert s.current() == "a"
     assert s.select_previous().context == "b"
     assert s.select_previous().context == "a"
     assert s.select_previous().context == "b"
@@ -161,11 +161,11 @@ def test_rename_default_follows_and_case_only_rename(world: World) -> None:
     add(s, "old")
     add(s, "other", select=False)
     s.rename("OLD", "new")
-    assert s.default() == "new"
+    assert s.current() == "new"
     assert names(s) == ["new", "other"]
     s.rename("new", "NEW")
     assert names(s) == ["NEW", "other"]
-    assert s.default() == "NEW"
+    assert s.current() == "NEW"
     with pytest.raises(ConfirmationNeeded):
         s.rename("NEW", "other")
     s.rename("NEW", "other", force=True)
@@ -185,9 +185,9 @@ def test_remove_default_needs_force_and_falls_back_to_an_earlier_default(world: 
         s.remove("C")
     assert names(s) == ["a", "c"]
     s.remove("c", force=True)
-    assert s.default() == "a"  # "b", more recent, no longer exists
+    assert s.current() == "a"  # "b", more recent, no longer exists
     s.remove("a", force=True)
-    assert s.default() is None
+    assert s.current() is None
     with pytest.raises(Refused):
         s.remove("a", force=True)
 
@@ -202,7 +202,7 @@ def test_disconnect_removes_every_context_of_the_account(world: World) -> None:
     add(s, "p2", account="SP1", account_type="service-principal")
     s.disconnect()  # the default context's account
     assert names(s) == ["other"]
-    assert s.default() == "other"
+    assert s.current() == "other"
     with pytest.raises(Refused):
         s.disconnect("sp1")
 
@@ -213,7 +213,7 @@ def test_clear_removes_everything_in_the_scope(world: World) -> None:
     add(s, "b", account="y", account_type="service-principal", secret="two")
     s.clear()
     assert names(s) == []
-    assert s.default() is None
+    assert s.current() is None
     with world.log() as log:
         assert [k for (k,) in _data_key_rows(log)] == []
 
@@ -252,7 +252,7 @@ def test_autosave_off_hides_saved_contexts_and_changes_go_to_the_session(world: 
     add(s, "saved")
     s.set_autosave(False)
     assert names(s) == []
-    assert s.default() is None
+    assert s.current() is None
     with pytest.raises(Refused, match="no live session"):
         add(s, "nowhere")
     session = world.session()
@@ -551,7 +551,7 @@ def test_view_at_an_operation_number_or_a_time(world: World) -> None:
         assert s.view(at=str(n)) == expected
         assert s.view(at=moments[n - 1].isoformat()) == expected
     assert s.view(at=start.isoformat()).contexts == ()
-    assert s.default(at="2") == "b"
+    assert s.current(at="2") == "b"
     assert s.show("b", at="3").context.name == "b"
     for bad in ("0", "5", "99", "soon", "2026-13-45"):
         with pytest.raises(BadInput):
