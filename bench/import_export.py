@@ -9,7 +9,7 @@ compare before and after a change to the formats.
 from __future__ import annotations
 
 import argparse
-import sys
+import functools
 import tempfile
 from pathlib import Path
 
@@ -53,7 +53,9 @@ def main() -> None:
             "import": Command([*azctx, "import", str(sample)], store.env),
             "export": Command([*azctx, "export", str(out), "--force"], store.env),
         }
-        samples = interleave({k: (lambda c=c: run_once(c)) for k, c in commands.items()}, args.rounds)
+        samples = interleave(
+            {k: (lambda c=c: run_once(c)) for k, c in commands.items()}, args.rounds
+        )
         floor = median(samples["show"])
         for name, values in samples.items():
             ms = median(values) * 1000

@@ -345,11 +345,9 @@ class ContextStore:
         scope: str | None = None,
         rename_invalid: bool = False,
     ) -> OperationResult:
-        """Import an AzureRmContext.json (or, ``from_az_cli``, the Azure CLI folder's
-        azureProfile.json) as one operation: same names replaced, all others kept, the
-        file's default selected. Returns the operation, with a note per skipped entry;
-        raises ``BadInput`` naming the bad field's path for a file that does not fit,
-        ``StoreError`` when the file cannot be read."""
+        """Import an AzureRmContext.json (``from_az_cli``: an azureProfile.json) as one
+        operation: same names replaced, others kept, the file's default selected.
+        Returns the operation; raises ``BadInput`` naming the bad field's path."""
         from azctx.projections.decisions.importing import decide_import
         from azctx.projections.formats.azps_import import parse_az_powershell  # import only
         from azctx.store.files import read_import_file
