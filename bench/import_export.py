@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import tempfile
 from pathlib import Path
 
@@ -40,8 +41,6 @@ def main() -> None:
         root = Path(tmp)
         sample = args.sample
         if sample is None:
-            import json
-
             sample = root / "AzureRmContext.json"
             sample.write_text(json.dumps(SAMPLE))
         store = new_store(root / "store")
@@ -53,9 +52,8 @@ def main() -> None:
             "import": Command([*azctx, "import", str(sample)], store.env),
             "export": Command([*azctx, "export", str(out), "--force"], store.env),
         }
-        samples = interleave(
-            {k: (lambda c=c: run_once(c)) for k, c in commands.items()}, args.rounds
-        )
+        contenders = {name: functools.partial(run_once, c) for name, c in commands.items()}
+        samples = interleave(contenders, args.rounds)
         floor = median(samples["show"])
         for name, values in samples.items():
             ms = median(values) * 1000

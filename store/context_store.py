@@ -198,9 +198,10 @@ class ContextStore:
         return self._result(outcome, f"added context '{outcome[1].subject}'")
 
     def select(self, name: str, scope: str | None = None) -> OperationResult:
-        """Make context ``name`` (case-insensitive) the default in ``scope`` (the
-        session when one is active, else the user). Returns the operation; raises
-        ``BadInput`` for an invalid name, ``Refused`` when there is no such context."""
+        """Make context ``name`` (case-insensitive) the default in ``scope`` (default:
+        the session's for a session's context, else the user's while autosave is on).
+        Returns the operation; raises ``BadInput`` for an invalid name, ``Refused``
+        when there is no such context."""
         from azctx.projections.decisions.contexts import decide_select
 
         outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope))
