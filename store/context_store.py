@@ -159,16 +159,16 @@ class ContextStore:
         from azctx.projections.decisions import add as d
 
         request = d.AddRequest(
-            account,
-            tenant,
-            subscription,
-            account_type,
-            subscription_name,
-            environment,
-            name,
-            scope,
-            select,
-            force,
+            account=account,
+            tenant=tenant,
+            subscription=subscription,
+            account_type=account_type,
+            subscription_name=subscription_name,
+            environment=environment,
+            name=name,
+            scope=scope,
+            select=select,
+            force=force,
         )
         d.check_request(request, secret, certificate)  # before the store is opened
         if certificate is not None:
