@@ -93,6 +93,15 @@ def test_every_azctx_variable_of_the_packages_is_documented() -> None:
     assert not missing, f"not in docs/reference/environment.md: {missing}"
 
 
+def test_every_variable_run_sets_or_keeps_is_documented() -> None:
+    from azctx.projections.handoff.variables import HOST_IDENTITY_VARIABLES, RUN_VARIABLES
+
+    page = (DOCS / "reference" / "environment.md").read_text(encoding="utf-8")
+    names = {*RUN_VARIABLES, *HOST_IDENTITY_VARIABLES, "AZURE_CONFIG_DIR", "AZURE_EXTENSION_DIR"}
+    missing = sorted(name for name in names if f"`{name}`" not in page)
+    assert not missing, f"not in docs/reference/environment.md: {missing}"
+
+
 def test_every_relative_link_resolves() -> None:
     broken = [link for page in _pages() for link in _broken_links(page)]
     assert not broken, "broken links:\n" + "\n".join(broken)
