@@ -130,3 +130,9 @@ def test_no_page_points_outside_the_repository() -> None:
         if word in page.read_text(encoding="utf-8")
     ]
     assert not offenders, offenders
+
+
+def test_readme_stays_short() -> None:
+    """The README is for a user getting started; the rest belongs in docs/."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 250, f"README.md has {len(lines)} lines: move detail to docs/"
