@@ -204,7 +204,7 @@ def test_every_command_works_through_the_cli(
     listed = _cli(by_flag, "--store", postgres_url, "list")
     assert listed.exit_code == 0 and listed.stderr == ""
     assert [line.split()[:2] for line in listed.stdout.splitlines()[1:]] == [
-        ["one", "app-1"], ["*", "two"],
+        ["one", "s1"], ["*", "two"],
     ]  # fmt: skip
 
     shown = _cli(by_env, "show", "one", "--json")
