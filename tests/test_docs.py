@@ -136,3 +136,15 @@ def test_readme_stays_short() -> None:
     """The README is for a user getting started; the rest belongs in docs/."""
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 250, f"README.md has {len(lines)} lines: move detail to docs/"
+
+
+def test_every_source_file_a_page_names_exists() -> None:
+    """A module moved or renamed shows up here, not in a reader's confusion."""
+    named = re.compile(r"`((?:events|projections|store|cli|tests|bench|docs)/[\w/.]*\w)`")
+    missing = [
+        f"{page.relative_to(ROOT)}: {path}"
+        for page in _pages()
+        for path in named.findall(page.read_text(encoding="utf-8"))
+        if not (ROOT / path).exists()
+    ]
+    assert not missing, missing
