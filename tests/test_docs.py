@@ -148,3 +148,18 @@ def test_every_source_file_a_page_names_exists() -> None:
         if not (ROOT / path).exists()
     ]
     assert not missing, missing
+
+
+def test_the_package_tree_of_the_architecture_page_is_true() -> None:
+    """Every module the tree names exists, and every module of the packages is named."""
+    page = (DOCS / "explanation" / "architecture.md").read_text(encoding="utf-8")
+    tree = page.split("## The packages", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"\b(\w+\.py)\b", tree))
+    modules = {
+        source.name
+        for package in PACKAGES
+        for source in (ROOT / package).rglob("*.py")
+        if source.name != "__init__.py" and "migrations" not in source.parts
+    }
+    assert not named - modules, f"named but missing: {sorted(named - modules)}"
+    assert not modules - named, f"not in the tree: {sorted(modules - named)}"
