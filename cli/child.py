@@ -10,7 +10,11 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from azctx.events import BadInput
-from azctx.projections.handoff.variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
+from azctx.projections.handoff.variables import (
+    FOREIGN_IDENTITY_VARIABLES,
+    RUN_VARIABLES,
+    withheld_variables,
+)
 
 if TYPE_CHECKING:
     from azctx.store.context_store import ContextStore
@@ -55,9 +59,15 @@ STALE_IDENTITY_VARIABLES = FOREIGN_IDENTITY_VARIABLES
 
 
 def child_environment(variables: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment without stale AZURE_* values, plus the context's."""
+    """The caller's environment without stale AZURE_* values and without the store's
+    keys (``withheld_variables``), plus the context's."""
     dropped = (*RUN_VARIABLES, *STALE_IDENTITY_VARIABLES)
     env = {k: v for k, v in os.environ.items() if k not in dropped}
+    for name, value in withheld_variables(env).items():
+        if value is None:
+            del env[name]
+        else:
+            env[name] = value
     env.update(variables)
     return env
 

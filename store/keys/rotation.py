@@ -19,6 +19,7 @@ from azctx.events.errors import BadInput, Refused
 from azctx.store import paths
 from azctx.store.backends.recorder import Recorder
 from azctx.store.errors import MalformedKeyError, MissingKeyError
+from azctx.store.files import link_new
 from azctx.store.keys import data_keys as keyring
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import (
@@ -30,7 +31,6 @@ from azctx.store.keys.master import (
     encode_key,
     fsync_dir,
     generate_key,
-    install_file,
     read_key_file,
 )
 
@@ -179,7 +179,7 @@ def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None
         if not replaces:
             # At its final place at once, and by that name only (the lock goes with the
             # file): a crash leaves no temporary name behind, only this new key.
-            install_file(temp, path, overwrite=False)
+            link_new(str(temp), str(path))
             os.unlink(temp)
         fsync_dir(path.parent)
     except OSError as exc:
