@@ -22,12 +22,22 @@ if TYPE_CHECKING:
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
 #: Catchable signals whose default action ends a process: azctx passes them on to CMD
-#: and keeps waiting for it, so it never exits before CMD (SIGKILL aside).
+#: and keeps waiting for it, so it never exits before CMD (SIGKILL aside) and never
+#: leaves the private Azure CLI folder behind. The fault signals are among them: sent by
+#: kill(2) they are signals like any other (a real fault of azctx's own while they are
+#: held still ends it, with no core dump: ``forbid_core_dumps``).
 FORWARDED = tuple(
     getattr(signal, name)
     for name in (
         "SIGINT",
         "SIGTERM",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGSEGV",
         "SIGHUP",
         "SIGQUIT",
         "SIGUSR1",

@@ -28,7 +28,6 @@ _NO_HARD_LINKS = {
     errno.ENOTSUP,
     errno.EMLINK,
     errno.ENOSYS,
-    errno.EXDEV,
 }
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
