@@ -72,6 +72,14 @@ def url_without_password(url: str) -> str | None:
     return _rework_query(url, keep_secret=False)
 
 
+def password_has_raw_at(url: str) -> bool:
+    """Whether the user info's password holds a raw ``@``: a driver then takes the
+    password's tail for the host (and names it in its errors), so such a URL is refused
+    before any driver sees it."""
+    split = _split(url)
+    return split is not None and "@" in split[2]
+
+
 def masked_text(text: str) -> str:
     """``text`` (an error line) with every URL in it masked."""
     if "://" not in text:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from azctx.events.errors import StoreError
-from azctx.events.urls import masked_text, masked_url
+from azctx.events.urls import masked_text, masked_url, password_has_raw_at
 from azctx.store import schema
 from azctx.store.backends import sqlite_file
 from azctx.store.backends.recorder import (
@@ -112,6 +112,11 @@ class SqlAlchemyRecorder:
         self.lock_timeout = lock_timeout
         self._write_conn: Connection | None = None
         self._description = masked_url(url)
+        if password_has_raw_at(url):
+            raise StoreUnavailableError(
+                f"the password in the store URL {self._description} holds a raw '@'",
+                hint="percent-encode it in the URL ('@' is %40)",
+            )
         try:
             parsed = make_url(url)
             parsed.port  # noqa: B018 - a port that is not a number fails here, not later
