@@ -202,7 +202,9 @@ def test_ended_or_unknown_session_reads_without_it_and_refuses_process_changes()
             log.add("x", session=session, scope="process")
         assert err.value.hint is not None and "session start" in err.value.hint
     log.add("still-fine", session=sid)  # a user-scope change is not affected
-    expired = Caller(actor=ACTOR, time=T0 + timedelta(days=2), session=log.start("s-0000000000000002", hours=1))
+    expired = Caller(
+        actor=ACTOR, time=T0 + timedelta(days=2), session=log.start("s-0000000000000002", hours=1)
+    )
     with pytest.raises(Refused, match="expired"):
         d.decide_autosave(log.state, expired, False, "process")
 
