@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from azctx.events.changes import Change
+from azctx.events.names import SessionId
 from azctx.events.values import Actor, Context, ScopeName
 
 Operation = Literal[
@@ -85,12 +86,12 @@ class Undone(NamedTuple):
 
 
 class SessionStarted(NamedTuple):
-    session_id: str
+    session_id: SessionId
     expires: datetime
 
 
 class SessionEnded(NamedTuple):
-    session_id: str
+    session_id: SessionId
     reason: EndReason = "ended"
 
 
@@ -153,7 +154,7 @@ class Event(NamedTuple):
     time: datetime
     actor: Actor
     scope: ScopeName | None
-    session: str | None
+    session: SessionId | None
     op: Op
     changes: tuple[Change, ...] = ()
     shredded: tuple[str, ...] = ()

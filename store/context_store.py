@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from azctx.events import (
+    SESSION_ID_BYTES,
     Credential,
     Disconnected,
     Event,
@@ -23,6 +24,7 @@ from azctx.events import (
     SessionStarted,
     Undone,
     decode,
+    session_id_from,
 )
 from azctx.projections.state import State, evolve
 from azctx.projections.view import (
@@ -35,7 +37,15 @@ from azctx.projections.view import (
 )
 from azctx.store import caller as callers
 from azctx.store import past, writing
-from azctx.store.loader import StateCache, decoded, save_snapshot, snapshot_due, verify_snapshots
+from azctx.store.azcli.runtime import sweep_stale_runs
+from azctx.store.loader import (
+    StateCache,
+    decoded,
+    save_snapshot,
+    snapshot_due,
+    verify_data_keys,
+    verify_snapshots,
+)
 from azctx.store.log import Log
 from azctx.store.opening import open_log
 from azctx.store.results import (
@@ -97,6 +107,9 @@ class ContextStore:
 
     def _open(self) -> Log:
         if self._log is None:
+            # Every command opens its store: run folders a killed azctx left behind
+            # (SIGKILL) live no longer than the next command, whichever it is.
+            sweep_stale_runs(self._environ)
             self._log = open_log(self._target, environ=self._environ)
         return self._log
 
@@ -336,7 +349,7 @@ class ContextStore:
         from azctx.projections.decisions.sessions import decide_session_start
 
         lifetime = parse_ttl(ttl)
-        session_id = f"s-{os.urandom(8).hex()}"
+        session_id = session_id_from(os.urandom(SESSION_ID_BYTES))
 
         def decider(_log: Log, state: State, caller: Caller) -> Decision:
             expires = caller.time + lifetime
@@ -508,6 +521,7 @@ class ContextStore:
         log = self._open()
         report = log.verify(chain_only=False)
         verify_snapshots(log)
+        verify_data_keys(log, self.state())
         return report
 
     def session_status(self) -> SessionStatus:

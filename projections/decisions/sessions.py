@@ -16,8 +16,9 @@ from azctx.events import (
     SessionEnded,
     SessionStarted,
     autosave_change,
-    is_session_scope,
+    is_session_id,
 )
+from azctx.events.rules import shown
 from azctx.projections.decisions.decision import (
     START_HINT,
     Decision,
@@ -41,8 +42,8 @@ def decide_autosave(
 def decide_session_start(
     state: State, caller: Caller, *, session_id: str, expires: datetime
 ) -> Decision:
-    if not is_session_scope(session_id):
-        raise BadInput(f"a session id starts with 's-' (got {session_id!r})")
+    if not is_session_id(session_id):
+        raise BadInput(f"not a session id: {shown(session_id)}")
     if session_id in state.sessions:
         raise Refused(f"session {session_id} already exists")
     if expires <= caller.time:
