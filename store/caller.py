@@ -52,7 +52,8 @@ def caller(environ: Mapping[str, str]) -> Caller:
     raw = environ.get("AZCTX_AUTOSAVE")
     env_autosave = None if raw is None else parse_bool_env("AZCTX_AUTOSAVE", raw)
     session = environ.get("AZCTX_SESSION") or None
-    return Caller(actor(), datetime.now(UTC), session, env_autosave)
+    run_context = environ.get("AZCTX_CONTEXT") or None
+    return Caller(actor(), datetime.now(UTC), session, env_autosave, run_context)
 
 
 def session_warning(session: str | None, status: str) -> str | None:

@@ -73,6 +73,15 @@ def runtime_root(environ: Mapping[str, str]) -> Path:
     )
 
 
+def existing_runtime_root(environ: Mapping[str, str]) -> Path | None:
+    """The runtime folder when one was made already (a read makes none)."""
+    for candidate in _candidates(environ):
+        with contextlib.suppress(OSError):
+            if _private_dir(candidate):
+                return candidate
+    return None
+
+
 def _private_dir(path: Path) -> bool:
     info = path.lstat()
     if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
