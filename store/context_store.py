@@ -578,7 +578,7 @@ def shell_mark(pid: int | None) -> str:
     """The mark of the shell process ``pid`` (default: this process's parent)."""
     from azctx.events import BadInput
 
-    wanted = os.getppid() if pid is None else pid
+    wanted = processes.shell_of(os.getppid()) if pid is None else pid
     mark = processes.mark_of(wanted)
     if mark is None:
         raise BadInput(f"no process {wanted} runs here", hint="--pid names the shell's process")

@@ -22,7 +22,7 @@ from azcli_world import AzWorld
 
 RC = {
     "bash": "eval \"$(azctx init bash)\"\nPS1='[$AZCTX_PROMPT] $ '\n",
-    "zsh": "setopt prompt_subst\neval \"$(azctx init zsh)\"\nPROMPT='[${AZCTX_PROMPT}] %# '\n",
+    "zsh": "setopt prompt_subst\neval \"$(azctx init zsh)\"\nPROMPT='[${AZCTX_PROMPT}] %% '\n",
     "fish": (
         "azctx init fish | source\n"
         'function fish_prompt; echo -n "["(azctx_prompt)"] > "; end\n'
@@ -113,7 +113,17 @@ class Shells:
         return done.out
 
     def screen(self, name: str) -> str:
-        return self._tmux("capture-pane", "-p", "-J", "-t", f"w:{name}")
+        return self._tmux("capture-pane", "-p", "-J", "-S", "-", "-t", f"w:{name}")
+
+    def shows(self, name: str, text: str) -> bool:
+        """Whether ``text`` appears on the screen within a few seconds (what a hook
+        prints comes after the command's status is written)."""
+        deadline = time.monotonic() + 10
+        while text not in self.screen(name):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def prompt(self, name: str) -> str:
         """The last prompt drawn (the last line on the screen that is not empty)."""
