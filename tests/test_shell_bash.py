@@ -53,6 +53,7 @@ def test_two_shells_switch_independently_and_a_nested_shell_starts_from_its_pare
     assert term.ok("two", SHOW).strip() == CERT_SUB  # the other shell did not move
     assert term.prompt("one") == "[prod] $"
     assert term.prompt("two") == "[dev] $"
+    assert term.ok("one", "printenv AZCTX_PROMPT") == "prod\n"  # what starship reads
     assert world.ok("current") == "dev\n"  # the saved default did not move either
 
     # A nested bash: its own session, starting on the parent's default.

@@ -225,3 +225,13 @@ def test_the_pwsh_script_hooks_prompt_exit_and_pins_with_builtins(base: Path) ->
     assert "[IO.File]::Exists($candidate)" in text and "pin --shell pwsh" in text
     assert "if (-not $global:__azctxHooked)" in text  # sourced twice: hooked once
     assert "$global:__azctxOriginalPrompt = $function:prompt" in text
+
+
+def test_the_documented_startup_lines_and_prompts_are_the_tested_ones() -> None:
+    from shell_world import RC
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "how-to" / "shell.md").read_text()
+    for shell, text in RC.items():
+        for line in text.splitlines():
+            if "fish_greeting" not in line:  # the tests' own quiet start
+                assert line.replace("|", "\\|") in page or line in page, (shell, line)

@@ -5,6 +5,7 @@ shell that starts from its parent, and the session that ends with its shell."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,3 +60,16 @@ def test_a_shell_switches_alone_shows_its_prompt_and_ends_its_session(
     assert term.ok("one", "echo $AZCTX_SESSION").strip() == session  # idempotent
     term.send("one", "exit")
     wait_for(lambda: f"session-{session}" not in session_folders(world))
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_closing_the_terminal_ends_the_session(world: AzWorld, term: Shells, shell: str) -> None:
+    need(shell)
+    term.open("one", shell)
+    term.open("two", shell)  # keeps the tmux server up
+    session = term.ok("one", "echo $AZCTX_SESSION").strip()
+    term.ok("one", "azctx select prod")
+    term._tmux("kill-window", "-t", "w:one")  # the terminal goes: SIGHUP
+    wait_for(lambda: f"session-{session}" not in session_folders(world))
+    ended = json.loads(world.ok("history", "--json", "--limit", "2"))
+    assert any(row["operation"] == "session-end" and row["session"] == session for row in ended)

@@ -84,8 +84,9 @@ __azctx_exe=@EXE@
   __azctx_pin_check
   __azctx_prompt
 }
+# First of the precmd hooks: a prompt tool's own hook (starship) then sees the new value.
+precmd_functions=(__azctx_precmd ${precmd_functions:#__azctx_precmd})
 autoload -Uz add-zsh-hook
-add-zsh-hook precmd __azctx_precmd
 add-zsh-hook zshexit __azctx_exit
 TRAPHUP() { __azctx_exit; return $(( 128 + $1 )); }
 @START@fi
