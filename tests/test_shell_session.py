@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from azctx.events import decode, encode
 from azctx.events.operations import SessionStarted
-from azctx.store import processes
 from azctx.store.azcli.sessions import session_dir
 from azctx.store.context_store import ContextStore
 
@@ -235,3 +234,18 @@ def test_the_documented_startup_lines_and_prompts_are_the_tested_ones() -> None:
         for line in text.splitlines():
             if "fish_greeting" not in line:  # the tests' own quiet start
                 assert line.replace("|", "\\|") in page or line in page, (shell, line)
+
+
+def test_init_at_shell_start_skips_typer(base: Path) -> None:
+    probe = (
+        "import atexit, sys; sys.argv = ['azctx', 'init', 'bash'];"
+        " atexit.register(lambda: sys.stderr.write(str('typer' in sys.modules)));"
+        " from azctx.cli.main import main; main()"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    environ.update(AZCTX_STORE=str(base / "store.db"), AZCTX_KEY_FILE=str(base / "key"))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "__azctx_hook" in done.stdout
+    assert done.stderr == "False"
