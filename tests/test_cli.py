@@ -519,7 +519,7 @@ def test_session_start_and_end_print_shell_lines(
     sid = match.group(1)
     ended = azctx_cli("session", "end", "--shell", shell, env={"AZCTX_SESSION": sid})
     assert ended.stdout.splitlines()[0] == end
-    assert "AZCTX_SESSION_DIR" in ended.stdout.splitlines()[1]
+    assert "AZCTX_SESSION_DIR" in ended.stdout.splitlines()[-1]
     assert "ended" in ended.stderr
 
 

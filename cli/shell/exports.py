@@ -67,10 +67,10 @@ def start_lines(shell: str, session: str, environ: Mapping[str, str]) -> list[st
 
 def end_lines(shell: str, back: Restore | None) -> list[str]:
     """``session end``: the session's variables unset, ``AZURE_CONFIG_DIR`` restored."""
-    lines = [unset_line(shell, SESSION), unset_line(shell, SESSION_DIR)]
+    lines = [unset_line(shell, SESSION)]
     if (line := restore_line(shell, back)) is not None:
         lines.append(line)
-    return lines
+    return [*lines, unset_line(shell, SESSION_DIR)]
 
 
 def restore_line(shell: str, back: Restore | None) -> str | None:
