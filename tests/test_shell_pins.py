@@ -48,8 +48,8 @@ def test_a_pin_is_honoured_only_once_allowed_and_undone_on_leaving(
     assert list(json.loads(allowed.read_text())) == [f"{repo}/.azctx"]
 
     term.ok("one", f"cd {repo}/src/deep")  # any folder below the pin
+    assert term.prompt("one").startswith("[prod]")  # the very next prompt
     assert term.ok("one", "azctx current") == "prod\n"
-    assert term.prompt("one").startswith("[prod]")
     assert world.ok("current") == "dev\n"  # the saved default and other shells stay
     term.ok("one", "cd ..")  # still inside: nothing runs, nothing changes
     assert term.ok("one", "azctx current") == "prod\n"

@@ -97,6 +97,7 @@ _FISH = r"""# azctx for fish: azctx init fish | source  in ~/.config/fish/config
 if status is-interactive
 set -g __azctx_exe @EXE@
 function __azctx_prompt --on-event fish_prompt
+    __azctx_pin_check
     if test -n "$AZCTX_CONTEXT"
         set -gx AZCTX_PROMPT $AZCTX_CONTEXT
     else if test -n "$AZCTX_SESSION_DIR" -a -r "$AZCTX_SESSION_DIR/prompt"
@@ -109,7 +110,7 @@ end
 function azctx_prompt --description 'The shell default azure context, for fish_prompt'
     printf '%s' $AZCTX_PROMPT
 end
-function __azctx_pin_check --on-event fish_prompt
+function __azctx_pin_check
     set -l d $PWD
     set -l found ''
     while true
