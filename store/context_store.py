@@ -1,5 +1,11 @@
 """ContextStore: the library API. Every write takes the write lock, loads the state
-(snapshot + tail), decides, appends and commits; every read loads and projects."""
+(snapshot + tail), decides, appends and commits; every read loads and projects.
+
+Errors are ``AzctxError`` subclasses with an ``exit_code``: ``BadInput`` (2) for input
+that can never succeed, ``Refused`` (1) for an operation the state does not allow
+(``ConfirmationNeeded`` when ``force=True`` would allow it), ``StoreError`` (3) for a
+store that cannot be opened, read, locked or trusted. Every write is one operation in
+the log, all or nothing: when a method raises, the store is as it was."""
 
 from __future__ import annotations
 
@@ -52,7 +58,9 @@ Decider = Callable[[Log, State, Caller], "Decision"]
 
 
 class ContextStore:
-    """The azctx library API over one store (a SQLite path or a SQLAlchemy URL).
+    """The azctx library API over one store (a SQLite path or a SQLAlchemy URL;
+    ``None``: ``AZCTX_STORE`` or the default path). Opened on first use, closed by
+    ``close()`` or the ``with`` block; not shared between threads.
 
     ``environ`` supplies ``AZCTX_SESSION``, ``AZCTX_AUTOSAVE`` and the key variables
     (default: ``os.environ``); ``on_warning`` receives warnings meant for a human.
@@ -84,6 +92,7 @@ class ContextStore:
         self.close()
 
     def close(self) -> None:
+        """Close the store's connection; the next call opens it again."""
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -161,20 +170,23 @@ class ContextStore:
         select: bool = True,
         force: bool = False,
     ) -> OperationResult:
-        """Add a context (and the account's credential when given) and select it."""
+        """Add a context (and the account's credential, ``secret`` or ``certificate``
+        path, when given) and select it unless ``select=False``. Returns the operation.
+        Raises ``BadInput`` for an invalid field, ``Refused`` when the name is taken
+        (``ConfirmationNeeded``: ``force=True`` replaces it)."""
         from azctx.projections.decisions import add as d
 
         request = d.AddRequest(
-            account,
-            tenant,
-            subscription,
-            account_type,
-            subscription_name,
-            environment,
-            name,
-            scope,
-            select,
-            force,
+            account=account,
+            tenant=tenant,
+            subscription=subscription,
+            account_type=account_type,
+            subscription_name=subscription_name,
+            environment=environment,
+            name=name,
+            scope=scope,
+            select=select,
+            force=force,
         )
         d.check_request(request, secret, certificate)  # before the store is opened
         if certificate is not None:
@@ -192,12 +204,18 @@ class ContextStore:
         return self._result(outcome, f"added context '{outcome[1].subject}'")
 
     def select(self, name: str, scope: str | None = None) -> OperationResult:
+        """Make context ``name`` (case-insensitive) the default in ``scope`` (default:
+        the session's for a session's context, else the user's while autosave is on).
+        Returns the operation; raises ``BadInput`` for an invalid name, ``Refused``
+        when there is no such context."""
         from azctx.projections.decisions.contexts import decide_select
 
         outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope))
         return self._result(outcome, selected(outcome[1], name))
 
     def select_previous(self, scope: str | None = None) -> OperationResult:
+        """Select the context that was the default before the current one (``select -``).
+        Returns the operation; raises ``Refused`` when there is none left."""
         from azctx.projections.decisions.contexts import decide_select_previous
 
         outcome = self._write(lambda _l, s, c: decide_select_previous(s, c, scope))
@@ -206,6 +224,9 @@ class ContextStore:
     def rename(
         self, old: str, new: str, *, force: bool = False, scope: str | None = None
     ) -> OperationResult:
+        """Rename context ``old`` to ``new``. Returns the operation; raises ``BadInput``
+        for an invalid name, ``Refused`` when ``old`` is missing or ``new`` taken
+        (``ConfirmationNeeded``: ``force=True`` replaces it)."""
         from azctx.projections.decisions.contexts import decide_rename
 
         outcome = self._write(lambda _l, s, c: decide_rename(s, c, old, new, force, scope))
@@ -214,6 +235,9 @@ class ContextStore:
     def remove(
         self, name: str, *, force: bool = False, scope: str | None = None
     ) -> OperationResult:
+        """Remove context ``name``; the account's credential stays for its other
+        contexts. Returns the operation; raises ``Refused`` when there is no such
+        context (``ConfirmationNeeded`` when it is protected: ``force=True``)."""
         from azctx.projections.decisions.contexts import decide_remove
 
         outcome = self._write(lambda _l, s, c: decide_remove(s, c, name, force, scope))
@@ -222,6 +246,10 @@ class ContextStore:
     def disconnect(
         self, account: str | None = None, *, scope: str | None = None
     ) -> OperationResult:
+        """Remove every context of ``account`` (default: the current context's) and
+        destroy its credential's key, so no undo brings the secret back. Returns the
+        operation; raises ``Refused`` when the account has neither context nor
+        credential there."""
         from azctx.projections.decisions.contexts import decide_disconnect
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
@@ -237,6 +265,8 @@ class ContextStore:
         )
 
     def clear(self, *, scope: str | None = None) -> OperationResult:
+        """Remove every context and credential of ``scope`` (default: the caller's) and
+        destroy the credentials' keys. Returns the operation."""
         from azctx.projections.decisions.contexts import decide_clear
 
         outcome = self._write(
@@ -245,6 +275,8 @@ class ContextStore:
         return self._result(outcome, f"cleared the {outcome[1].scope} scope")
 
     def set_autosave(self, enabled: bool, *, scope: str | None = None) -> OperationResult:
+        """Turn autosave on or off in ``scope`` (whether Azure CLI changes are taken
+        back into the store). Returns the operation."""
         from azctx.projections.decisions.sessions import decide_autosave
 
         outcome = self._write(lambda _l, s, c: decide_autosave(s, c, enabled, scope))
@@ -252,6 +284,9 @@ class ContextStore:
         return self._result(outcome, f"autosave {word} in the {outcome[1].scope} scope")
 
     def undo(self, seq: int | None = None) -> OperationResult:
+        """Undo operation ``seq`` (default: the caller's newest undoable one) by
+        appending its inverse. Returns the operation; raises ``Refused`` when there is
+        nothing to undo, no such operation, or a later one changed the same contexts."""
         from azctx.projections.decisions.undo import decide_undo, find_undo_target
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
@@ -283,7 +318,9 @@ class ContextStore:
         """A new session. With ``shell`` (its kind), the session lives in that shell,
         the process ``pid`` (default: the parent of this process, the shell that runs
         ``eval "$(azctx session start)"``), and ends when it is gone; a shell that has a
-        live session of its own is refused one more, unless ``new`` ends that first."""
+        live session of its own is refused one more, unless ``new`` ends that first.
+        Returns its id (for ``AZCTX_SESSION``) and expiry; raises ``BadInput`` for a
+        malformed ``ttl``."""
         from azctx.projections.decisions.sessions import Shell, decide_session_start, own_session
 
         lifetime = parse_ttl(ttl)
@@ -385,6 +422,8 @@ class ContextStore:
         return rows
 
     def end_session(self) -> OperationResult:
+        """End the session ``AZCTX_SESSION`` names and destroy its secrets. Returns the
+        operation; raises ``Refused`` when no session is set."""
         from azctx.projections.decisions.sessions import decide_session_end
 
         def decider(log: Log, state: State, caller: Caller) -> Decision:
@@ -407,8 +446,9 @@ class ContextStore:
         scope: str | None = None,
         rename_invalid: bool = False,
     ) -> OperationResult:
-        """Import an AzureRmContext.json (or the Azure CLI's azureProfile.json) as one
-        operation: same names replaced, all others kept, the file's default selected."""
+        """Import an AzureRmContext.json (``from_az_cli``: an azureProfile.json) as one
+        operation: same names replaced, others kept, the file's default selected.
+        Returns the operation; raises ``BadInput`` naming the bad field's path."""
         from azctx.projections.decisions.importing import decide_import
         from azctx.projections.formats.azps_import import parse_az_powershell  # import only
         from azctx.store.files import read_import_file
@@ -451,7 +491,8 @@ class ContextStore:
 
     # ------------------------------------------------------------------ reads
     def state(self, at: str | None = None) -> State:
-        """The projected state now, or after the operation/time ``at`` names."""
+        """The whole projected state (every scope, session and environment) now, or
+        after the operation number or time ``at`` names (``BadInput`` if malformed)."""
         upto = None
         log = self._open()
         if at is not None:
@@ -459,10 +500,9 @@ class ContextStore:
         state, _ = self._cache.load(log, upto)
         return state
 
-    def state_at(self, at: str) -> State:
-        return self.state(at)
-
     def view(self, at: str | None = None) -> View:
+        """What the caller sees (its session over the user scope): the contexts,
+        the default, the environments; ``at`` as in ``state``."""
         caller = self._caller()
         state = self.state(at)
         warning = callers.session_warning(caller.session, session_status(state, caller))
@@ -471,21 +511,21 @@ class ContextStore:
         return view(state, caller)
 
     def contexts(self, at: str | None = None) -> tuple[ViewContext, ...]:
+        """The contexts the caller sees, sorted by name; ``at`` as in ``state``."""
         return self.view(at).contexts
 
-    def default(self, at: str | None = None) -> str | None:
+    def current(self, at: str | None = None) -> str | None:
+        """The name of the caller's default context, or ``None`` when none is
+        selected; ``at`` as in ``state``."""
         return self.view(at).default
 
-    def current(self) -> str | None:
-        return self.view().default
-
-    def get(self, name: str | None = None, at: str | None = None) -> ViewContext:
-        return self.show(name, at=at)
-
     def show(self, name: str | None = None, *, at: str | None = None) -> ViewContext:
+        """Context ``name`` (default: the default context), without secrets. Raises
+        ``BadInput`` for an invalid name, ``Refused`` when there is no such context."""
         return self.view(at).pick(name)
 
     def autosave_status(self) -> tuple[bool, str]:
+        """Whether autosave is on for the caller, and the scope that decided it."""
         return autosave(self.state(), self._caller())
 
     def history(
@@ -495,11 +535,15 @@ class ContextStore:
         context: str | None = None,
         since: str | None = None,
     ) -> list[HistoryRow]:
+        """The operations, newest first: at most ``limit``, only those touching context
+        ``context``, only since the time or operation ``since``."""
         return past.history(self._open(), limit=limit, context=context, since=since)
 
     def environment_for(self, name: str | None = None) -> RunEnvironment:
         """The variables a child process needs to act as context ``name`` (default:
-        the default context): for ``azctx run`` and Python background jobs."""
+        the default context): for ``azctx run`` and Python background jobs. Holds the
+        credential in clear: hand it to the child only. Raises ``Refused`` when there
+        is no such context or its key was destroyed."""
         from azctx.store import handoff  # only run and Python jobs hand a context on
 
         return handoff.run_environment(self._open(), self.state(), self._caller(), name)
@@ -512,7 +556,10 @@ class ContextStore:
         include_secrets: bool = False,
         force: bool = False,
     ) -> str:
-        """Write Az PowerShell's AzureRmContext.json; returns a one-line summary."""
+        """Write the caller's contexts (or only ``context``) as Az PowerShell's
+        AzureRmContext.json to ``path``, secrets only with ``include_secrets`` (then
+        the file is private to the user). Returns a one-line summary; raises
+        ``Refused`` when ``path`` exists and ``force`` is not set."""
         from azctx.store import handoff
         from azctx.store.files import write_export_file
 
@@ -523,6 +570,9 @@ class ContextStore:
         return f"exported {count} context(s) to {path} ({what})"
 
     def verify(self, *, chain_only: bool = False) -> VerifyReport:
+        """Check every log row's hash chain and, unless ``chain_only`` (which needs no
+        master key), decrypt every row and snapshot. Returns the counts; raises
+        ``TamperedError`` at the first row or snapshot that does not check."""
         if chain_only:
             with open_log(self._target, environ=self._environ, key_required=False) as log:
                 return log.verify(chain_only=True)
@@ -532,6 +582,9 @@ class ContextStore:
         return report
 
     def session_status(self) -> SessionStatus:
+        """The caller's session (``AZCTX_SESSION``): its id, its state (``live``,
+        ``ended``, ``expired``, ``unknown`` to this store, or ``none`` when no session
+        is set) and when it expires."""
         caller = self._caller()
         state = self.state()
         status = session_status(state, caller)
@@ -539,6 +592,8 @@ class ContextStore:
         return SessionStatus(caller.session, status, None if info is None else info.expires)
 
     def key_status(self) -> KeyStatus:
+        """Where the master key comes from (file, environment), its path and id, and
+        the store it opens."""
         info = self._open().master_key_info()
         return KeyStatus(
             info.source or "none",
@@ -548,6 +603,10 @@ class ContextStore:
         )
 
     def rotate_key(self, new_key_file: str | None = None) -> OperationResult:
+        """Rewrap every data key under a new master key, written to ``new_key_file``
+        (default: in place of the current one) only once the store has committed.
+        Returns the operation; raises ``StoreError`` when the new file cannot be
+        written (nothing changes then)."""
         from azctx.projections.decisions.sessions import decide_key_rotate
         from azctx.store.keys.rotation import prepare_rotation
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azctx.cli.app import app
+from azctx.cli.commands import app
 from azctx.projections.formats.azps_import import parse_az_powershell
 from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 from azctx.store.context_store import ContextStore
@@ -87,7 +87,7 @@ class Azctx:
 
     def default(self) -> str | None:
         with self.library() as store:
-            return store.default()
+            return store.current()
 
     def environments(self) -> dict[str, tuple[str | None, str | None, Any]]:
         """Custom environments by name: authority, Resource Manager, original object."""

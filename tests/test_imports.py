@@ -4,9 +4,10 @@ imports. (No wall-clock assertion: timing is the benchmark's job, bench/run.py.)
 ``azctx current`` and ``azctx list`` on a current SQLite store run at every prompt,
 ``azctx select NAME`` at every switch, ``azctx run -- CMD`` in front of every tool:
 they must not import SQLAlchemy or Alembic (database URLs and migrations only), rich,
-typer (cli/prompt.py recognises them and calls ``ContextStore`` without it) or
-pydantic (the core is plain records). Every
-other command goes through typer, and loads neither pydantic nor SQLAlchemy either."""
+typer (cli/fast_path.py recognises them and calls ``ContextStore`` without it) or
+pydantic (the core is plain records). Every other command goes through typer, and
+loads neither pydantic nor SQLAlchemy either, except ``import``: pydantic reads the
+import files, at the edge, and only there (``export`` writes from plain records)."""
 
 from __future__ import annotations
 
@@ -130,6 +131,10 @@ def test_every_name_of_the_vocabulary_still_imports() -> None:
         ("select", "prod", "--scope", "user"),
         ("show", "dev"),
         ("history", "--limit", "20"),
+        ("history", "--json"),
+        ("session", "status", "--json"),
+        ("key", "status", "--json"),
+        ("autosave", "status", "--json"),
         ("add", "--account", "x@y", "--tenant", "t", "--subscription", "s", "--name", "new"),
     ],
 )
@@ -139,3 +144,19 @@ def test_everyday_commands_through_typer_stay_off_pydantic_and_sqlalchemy(
     loaded = imported(store_env, tmp_path, *args)
     assert "typer" in loaded  # not a prompt command line
     assert sorted(loaded & {*HEAVY, "pydantic", "pydantic_core"}) == []
+
+
+def test_pydantic_is_loaded_by_import_and_by_no_other_file_command(
+    store_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = tmp_path / "AzureRmContext.json"
+    context = {
+        "Account": {"Id": "user1@contoso.org", "Type": "User"},
+        "Tenant": {"Id": "t-1"},
+        "Subscription": {"Id": "s-9"},
+        "Environment": {"Name": "AzureCloud"},
+    }
+    source.write_text(json.dumps({"Contexts": {"imported": context}}))
+    assert "pydantic" in imported(store_env, tmp_path, "import", str(source))
+    exported = imported(store_env, tmp_path, "export", str(tmp_path / "out.json"))
+    assert sorted(exported & {*HEAVY, "pydantic", "pydantic_core"}) == []

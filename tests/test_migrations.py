@@ -10,7 +10,7 @@ import pytest
 from azctx.store import SchemaTooNewError, open_log
 from azctx.store.migrate import alembic_config, script_revisions, upgrade_to_head
 from azctx.store.migrations import HEAD_REVISION, REVISIONS
-from azctx.store.schema import metadata
+from azctx.store.schema import sqlalchemy_metadata
 from sqlalchemy import create_engine, inspect
 
 
@@ -29,7 +29,7 @@ def _schema_drift(url: str) -> list[object]:
         with engine.begin() as conn:
             upgrade_to_head(conn)
         with engine.connect() as conn:
-            return list(compare_metadata(MigrationContext.configure(conn), metadata))
+            return list(compare_metadata(MigrationContext.configure(conn), sqlalchemy_metadata()))
     finally:
         engine.dispose()
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from azctx.cli.app import app
+from azctx.cli.commands import app
 from azctx.events import Refused, decode
 from azctx.events.errors import StoreError
 from azctx.projections.snapshot import PROJECTION_VERSION
@@ -360,12 +360,12 @@ def test_context_store_operations(postgres_url: str, engine: Engine, tmp_path: P
         store.add(account="app-1", tenant="t", subscription="s1", name="one",
                   account_type="service-principal", secret=SECRET)  # fmt: skip
         store.add(account="u@x.org", tenant="t", subscription="s2", name="two")
-        assert (_names(store), store.default()) == (["one", "two"], "two")
+        assert (_names(store), store.current()) == (["one", "two"], "two")
         with pytest.raises(Refused, match="already exists"):
             store.add(account="u@x.org", tenant="t", subscription="s3", name="TWO")
         store.select("one")
         store.rename("one", "uno")
-        assert (_names(store), store.default()) == (["two", "uno"], "uno")
+        assert (_names(store), store.current()) == (["two", "uno"], "uno")
         removed = store.remove("two")
         undone = store.undo()
         assert _names(store) == ["two", "uno"]

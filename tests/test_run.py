@@ -21,7 +21,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
-from azctx.cli.app import app
+from azctx.cli.commands import app
 from azctx.store.context_store import ContextStore
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization

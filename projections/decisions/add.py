@@ -87,13 +87,13 @@ def _requested(request: AddRequest) -> Context:
         name = default_name(request.account, request.subscription)
     return checked_context(
         Context(
-            name,
-            request.account,
-            request.account_type,  # type: ignore[arg-type]  # checked_context checks it
-            request.tenant,
-            request.subscription,
-            request.subscription_name,
-            DEFAULT_ENVIRONMENT if request.environment is None else request.environment,
+            name=name,
+            account=request.account,
+            account_type=request.account_type,  # type: ignore[arg-type]  # checked_context checks it
+            tenant=request.tenant,
+            subscription=request.subscription,
+            subscription_name=request.subscription_name,
+            environment=DEFAULT_ENVIRONMENT if request.environment is None else request.environment,
         )
     )
 

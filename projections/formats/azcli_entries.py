@@ -13,7 +13,12 @@ import dataclasses
 import json
 
 from azctx.events import account_key
-from azctx.projections.formats.json_input import JsonObject, bad, guarded, opt_obj, opt_str, req_str
+from azctx.projections.formats.import_models import (
+    CliServicePrincipal,
+    CliServicePrincipals,
+    validated,
+)
+from azctx.projections.formats.json_input import JsonObject, bad, guarded
 from azctx.projections.formats.plans import MAX_IMPORT_BYTES, ImportedSecret, ImportPlan
 
 WHAT = "the Azure CLI's service_principal_entries.json"
@@ -25,25 +30,17 @@ def with_sp_entries(plan: ImportPlan, text: str) -> ImportPlan:
     return guarded(lambda: _merge(plan, _entries(text)), WHAT)
 
 
-def _entries(text: str) -> list[JsonObject]:
+def _entries(text: str) -> list[CliServicePrincipal]:
     if len(text) > MAX_IMPORT_BYTES:
         bad(f"{WHAT} is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MiB")
     try:
         value = json.loads(text.lstrip("\ufeff"), object_pairs_hook=JsonObject)
     except (ValueError, RecursionError):
         bad(f"{WHAT} is not valid JSON")
-    if not isinstance(value, list):
-        bad(f"{WHAT} is not a JSON array")
-    entries = []
-    for index, item in enumerate(value):
-        entry = opt_obj(item, f"entry {index}")
-        if entry is None:
-            bad(f"entry {index} of {WHAT} is not a JSON object")
-        entries.append(entry)
-    return entries
+    return validated(CliServicePrincipals.validate_python, value, WHAT, ENTRIES_FILE)
 
 
-def _merge(plan: ImportPlan, entries: list[JsonObject]) -> ImportPlan:
+def _merge(plan: ImportPlan, entries: list[CliServicePrincipal]) -> ImportPlan:
     principals = {
         account_key(c.account): c.tenant
         for c in plan.contexts
@@ -52,8 +49,8 @@ def _merge(plan: ImportPlan, entries: list[JsonObject]) -> ImportPlan:
     found: dict[str, tuple[bool, ImportedSecret]] = {}
     assertions = 0
     for index, entry in enumerate(entries):
-        where = f"entry {index} of {WHAT}"
-        client = req_str(entry.get("client_id"), f"{where}: client_id")
+        where = f"{ENTRIES_FILE}[{index}]"
+        client = entry.client_id
         key = account_key(client)
         if key not in principals:
             continue
@@ -61,7 +58,7 @@ def _merge(plan: ImportPlan, entries: list[JsonObject]) -> ImportPlan:
         if secret is None:
             assertions += 1
             continue
-        own_tenant = opt_str(entry.get("tenant"), f"{where}: tenant") == principals[key]
+        own_tenant = entry.tenant == principals[key]
         if key not in found or (own_tenant and not found[key][0]):
             found[key] = (own_tenant, secret)
     notes = list(plan.notes)
@@ -77,13 +74,13 @@ def _merge(plan: ImportPlan, entries: list[JsonObject]) -> ImportPlan:
     return dataclasses.replace(plan, secrets=tuple(merged.values()), notes=tuple(notes))
 
 
-def _secret(entry: JsonObject, client: str, where: str) -> ImportedSecret | None:
-    secret = opt_str(entry.get("client_secret"), f"{where}: client_secret")
-    if secret is not None:
-        return ImportedSecret(account=client, kind="client-secret", secret=secret)
-    certificate = opt_str(entry.get("certificate"), f"{where}: certificate")
-    if certificate is not None:
-        return ImportedSecret(account=client, kind="certificate", certificate_path=certificate)
-    if opt_str(entry.get("client_assertion"), f"{where}: client_assertion") is not None:
+def _secret(entry: CliServicePrincipal, client: str, where: str) -> ImportedSecret | None:
+    if entry.client_secret is not None:
+        return ImportedSecret(account=client, kind="client-secret", secret=entry.client_secret)
+    if entry.certificate is not None:
+        return ImportedSecret(
+            account=client, kind="certificate", certificate_path=entry.certificate
+        )
+    if entry.client_assertion is not None:
         return None
-    bad(f"{where} holds no client_secret, certificate or client_assertion")
+    bad(f"{where}: holds no client_secret, certificate or client_assertion")

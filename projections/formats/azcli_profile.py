@@ -12,18 +12,8 @@ from azctx.events import (
     name_key,
     name_problem,
 )
-from azctx.projections.formats.json_input import (
-    JsonObject,
-    bad,
-    guarded,
-    load_object,
-    opt_bool,
-    opt_list,
-    opt_obj,
-    opt_str,
-    req_str,
-    show,
-)
+from azctx.projections.formats.import_models import CliProfile, CliSubscription, validated
+from azctx.projections.formats.json_input import bad, guarded, load_object, show
 from azctx.projections.formats.plans import ImportPlan
 
 WHAT = "the Azure CLI profile"
@@ -46,8 +36,8 @@ def parse_az_cli(text: str) -> ImportPlan:
 
 
 def _parse(text: str) -> ImportPlan:
-    root = load_object(text, WHAT)
-    entries = opt_list(root.get("subscriptions"), "subscriptions") or []
+    root = validated(CliProfile.model_validate, load_object(text, WHAT), WHAT)
+    entries = root.subscriptions or []
     notes: list[str] = []
     kept: dict[str, Context] = {}
     environments: dict[str, Environment] = {}
@@ -74,16 +64,12 @@ def _parse(text: str) -> ImportPlan:
     )
 
 
-def _read_entry(item: object, where: str) -> tuple[Context, bool]:
-    entry = opt_obj(item, where)
-    if entry is None:
-        bad(f"{where} must be a JSON object")
-    user = opt_obj(entry.get("user"), f"{where}.user") or JsonObject([])
-    account = req_str(user.get("name"), f"{where}.user.name")
-    account_type = _account_type(user, entry, account, where)
+def _read_entry(entry: CliSubscription, where: str) -> tuple[Context, bool]:
+    account = entry.user.name
+    account_type = _account_type(entry, where)
     if account_type == "managed-identity":
-        account = _identity_client_id(user, entry, where) or account
-    subscription = req_str(entry.get("id"), f"{where}.id")
+        account = _identity_client_id(entry) or account
+    subscription = entry.id
     name = default_name(account, subscription)
     problem = name_problem(name)
     if problem is not None:
@@ -92,55 +78,50 @@ def _read_entry(item: object, where: str) -> tuple[Context, bool]:
         name=name,
         account=account,
         account_type=account_type,
-        tenant=req_str(entry.get("tenantId"), f"{where}.tenantId"),
+        tenant=entry.tenantId,
         subscription=subscription,
-        subscription_name=opt_str(entry.get("name"), f"{where}.name"),
+        subscription_name=entry.name,
         environment=_environment_name(entry, where),
     )
-    return context, bool(opt_bool(entry.get("isDefault"), f"{where}.isDefault"))
+    return context, bool(entry.isDefault)
 
 
-def _account_type(user: JsonObject, entry: JsonObject, account: str, where: str) -> AccountType:
-    kind = req_str(user.get("type"), f"{where}.user.type")
+def _account_type(entry: CliSubscription, where: str) -> AccountType:
+    kind = entry.user.type
     if kind.casefold() == "user":
         return "user"
     if kind.casefold() != "serviceprincipal":
-        bad(f"{where}.user.type {show(kind)} is not user or servicePrincipal")
+        bad(f"{where}.user.type: {show(kind)} is not user or servicePrincipal")
     # The CLI stores a managed identity as a servicePrincipal with a marker name.
-    if account.casefold() in MANAGED_IDENTITY_NAMES or _identity_info(user, entry, where):
+    if entry.user.name.casefold() in MANAGED_IDENTITY_NAMES or _identity_info(entry):
         return "managed-identity"
     return "service-principal"
 
 
-def _identity_info(user: JsonObject, entry: JsonObject, where: str) -> str | None:
+def _identity_info(entry: CliSubscription) -> str | None:
     # The CLI writes it inside ``user``; accept it beside ``user`` too.
-    info = user.get("assignedIdentityInfo")
-    if info is None:
-        info = entry.get("assignedIdentityInfo")
-    return opt_str(info, f"{where}.user.assignedIdentityInfo")
+    return entry.user.assignedIdentityInfo or entry.assignedIdentityInfo
 
 
-def _identity_client_id(user: JsonObject, entry: JsonObject, where: str) -> str | None:
+def _identity_client_id(entry: CliSubscription) -> str | None:
     """The client id of a user-assigned identity, which azure-identity needs.
 
     Newer CLIs store ``user.clientId``; older ones only ``assignedIdentityInfo``, as
     ``MSIClient-<id>`` (``MSIObject-``/``MSIResource-`` ids cannot be used as a client
     id). A system-assigned identity needs none, so its marker name is kept.
     """
-    name = user.get("name")
-    if isinstance(name, str) and name.casefold() == "systemassignedidentity":
+    if entry.user.name.casefold() == "systemassignedidentity":
         return None  # its client id (newer CLIs record one) must not be sent as a user id
-    client_id = opt_str(user.get("clientId"), f"{where}.user.clientId")
-    if client_id is not None:
-        return client_id
-    info = _identity_info(user, entry, where) or ""
+    if entry.user.clientId is not None:
+        return entry.user.clientId
+    info = _identity_info(entry) or ""
     if info.casefold().startswith(_CLIENT_PREFIX):
         return info[len(_CLIENT_PREFIX) :] or None
     return None
 
 
-def _environment_name(entry: JsonObject, where: str) -> str:
-    name = opt_str(entry.get("environmentName"), f"{where}.environmentName")
+def _environment_name(entry: CliSubscription, where: str) -> str:
+    name = entry.environmentName
     if name is None:
         return DEFAULT_ENVIRONMENT
     builtin = BUILTIN_ENVIRONMENT_NAMES.get(name.casefold())
@@ -148,7 +129,7 @@ def _environment_name(entry: JsonObject, where: str) -> str:
         return builtin
     problem = name_problem(name)
     if problem is not None:
-        bad(f"{where}.environmentName {show(name)} is not valid: {problem}")
+        bad(f"{where}.environmentName: {show(name)} is not valid: {problem}")
     return name
 
 

@@ -15,18 +15,15 @@ from azctx.events import (
     name_key,
     name_problem,
 )
-from azctx.projections.formats.json_input import (
-    JsonObject,
-    bad,
-    checked_key,
-    compact,
-    guarded,
-    load_object,
-    opt_obj,
-    opt_str,
-    req_str,
-    show,
+from azctx.projections.formats.import_models import (
+    AzAccountProperties,
+    AzContext,
+    AzContextFile,
+    AzEnvironment,
+    field_path,
+    validated,
 )
+from azctx.projections.formats.json_input import bad, guarded, load_object, show
 from azctx.projections.formats.plans import ImportedSecret, ImportPlan
 
 WHAT = "the Az PowerShell context file"
@@ -86,24 +83,23 @@ class _Environments:
         self._notes = notes
         self._found: dict[str, Environment] = {}
 
-    def add(self, obj: JsonObject, where: str, fallback_name: str | None = None) -> str:
-        """Record the environment in ``obj``; return the name a context should use."""
-        name = opt_str(obj.get("Name"), f"{where}.Name") or fallback_name
+    def add(self, read: AzEnvironment, where: str, fallback_name: str | None = None) -> str:
+        """Record the environment ``read`` at ``where``; return the name a context
+        should use."""
+        name = read.Name or fallback_name
         if name is None:
-            bad(f"{where}.Name is missing")
+            bad(f"{where}.Name: field required")
         builtin = BUILTIN_ENVIRONMENT_NAMES.get(name.casefold())
         if builtin is not None:
             return builtin  # built-in clouds are never stored: their URLs are known
         problem = name_problem(name)
         if problem is not None:
-            bad(f"{where}: environment name {show(name)} is not valid: {problem}")
+            bad(f"{where}.Name: environment name {show(name)} is not valid: {problem}")
         env = Environment(
             name=name,
-            authority=opt_str(
-                obj.get("ActiveDirectoryAuthority"), f"{where}.ActiveDirectoryAuthority"
-            ),
-            resource_manager=opt_str(obj.get("ResourceManagerUrl"), f"{where}.ResourceManagerUrl"),
-            raw=compact(obj),
+            authority=read.ActiveDirectoryAuthority,
+            resource_manager=read.ResourceManagerUrl,
+            raw=read.raw,
         )
         known = self._found.setdefault(name.casefold(), env)
         if known is not env and _conflicting(known, env):
@@ -134,29 +130,24 @@ def parse_az_powershell(text: str, *, rename_invalid: bool = False) -> ImportPla
 
     Only ``ServicePrincipalSecret`` or ``CertificatePath`` (+ ``CertificatePassword``)
     of a service principal is imported as its credential; tokens never are (a note
-    says so). Malformed JSON or a wrong shape raises ``BadInput`` with one line.
+    says so). Malformed JSON or a wrong shape raises ``BadInput`` with one line that
+    names the bad field's path.
     """
     return guarded(lambda: _parse(text, rename_invalid), WHAT)
 
 
 def _parse(text: str, rename_invalid: bool) -> ImportPlan:
-    root = load_object(text, WHAT)
+    root = validated(AzContextFile.model_validate, load_object(text, WHAT), WHAT)
     notes: list[str] = []
     environments = _Environments(notes)
-    table = opt_obj(root.get("EnvironmentTable"), "EnvironmentTable")
-    for key, value in table.items() if table is not None else ():
-        where = f"EnvironmentTable[{show(key)}]"
-        obj = opt_obj(value, where)
-        if obj is None:
-            bad(f"{where} must be a JSON object")
-        environments.add(obj, where, fallback_name=checked_key(key, where))
-    contexts = opt_obj(root.get("Contexts"), "Contexts")
+    for key, env in (root.EnvironmentTable or {}).items():
+        environments.add(env, field_path(("EnvironmentTable", key)), fallback_name=key)
     entries = [
-        _read_context(key, value, environments, notes)
-        for key, value in (contexts.items() if contexts is not None else ())
+        _read_context(key, context, environments, notes)
+        for key, context in (root.Contexts or {}).items()
     ]
     named = _name_contexts(entries, rename_invalid, notes)
-    default_key = opt_str(root.get("DefaultContextKey"), "DefaultContextKey")
+    default_key = root.DefaultContextKey
     return ImportPlan(
         source="az-powershell",
         contexts=tuple(context for _, context in named),
@@ -167,56 +158,34 @@ def _parse(text: str, rename_invalid: bool) -> ImportPlan:
     )
 
 
-def _read_context(key: str, value: object, envs: _Environments, notes: list[str]) -> _Entry:
+def _read_context(key: str, ctx: AzContext, envs: _Environments, notes: list[str]) -> _Entry:
     label = f"context {show(key)}"
-    checked_key(key, label)
-    ctx = opt_obj(value, label)
-    if ctx is None:
-        bad(f"{label} must be a JSON object")
-    account = opt_obj(ctx.get("Account"), f"{label}: Account") or JsonObject([])
-    account_id = req_str(account.get("Id"), f"{label}: Account.Id")
-    type_text = req_str(account.get("Type"), f"{label}: Account.Type")
-    account_type = ACCOUNT_TYPES_IN.get(type_text.casefold())
+    account = ctx.Account
+    account_type = ACCOUNT_TYPES_IN.get(account.Type.casefold())
     if account_type is None:
-        bad(f"{label}: Account.Type {show(type_text)} is not one of {_TYPE_LIST}")
-    tenant = opt_obj(ctx.get("Tenant"), f"{label}: Tenant") or JsonObject([])
-    subscription = opt_obj(ctx.get("Subscription"), f"{label}: Subscription")
-    env = opt_obj(ctx.get("Environment"), f"{label}: Environment")
-    if env is None:
-        bad(f"{label}: Environment.Name is missing")
-    props = opt_obj(account.get("ExtendedProperties"), f"{label}: Account.ExtendedProperties")
-    _note_tokens(label, type_text, props, ctx, notes)
+        where = field_path(("Contexts", key, "Account", "Type"))
+        bad(f"{where}: {show(account.Type)} is not one of {_TYPE_LIST}")
+    props = account.ExtendedProperties
+    _note_tokens(label, ctx, notes)
     return _Entry(
         key=key,
-        account=account_id,
+        account=account.Id,
         account_type=account_type,
-        tenant=req_str(tenant.get("Id"), f"{label}: Tenant.Id"),
-        subscription=_subscription_field(subscription, "Id", label, required=True),
-        subscription_name=_subscription_field(subscription, "Name", label, required=False),
-        environment=envs.add(env, f"{label}: Environment"),
-        secret=_read_secret(label, account_id, account_type, props, notes),
+        tenant=ctx.Tenant.Id,
+        subscription=None if ctx.Subscription is None else ctx.Subscription.Id,
+        subscription_name=None if ctx.Subscription is None else ctx.Subscription.Name,
+        environment=envs.add(ctx.Environment, field_path(("Contexts", key, "Environment"))),
+        secret=_read_secret(label, account.Id, account_type, props, notes),
     )
 
 
-def _subscription_field(
-    sub: JsonObject | None, field: str, label: str, required: bool
-) -> str | None:
-    # A null Subscription is a tenant-level context; a present one must carry its Id.
-    if sub is None:
-        return None
-    where = f"{label}: Subscription.{field}"
-    return req_str(sub.get(field), where) if required else opt_str(sub.get(field), where)
-
-
-def _note_tokens(
-    label: str, type_text: str, props: JsonObject | None, ctx: JsonObject, notes: list[str]
-) -> None:
+def _note_tokens(label: str, ctx: AzContext, notes: list[str]) -> None:
     """Add a note when the context carries tokens: they are dropped, not imported."""
-    found = [name for name in _TOKEN_PROPERTIES if props is not None and props.get(name)]
-    if type_text.casefold() == "accesstoken":
+    props = ctx.Account.ExtendedProperties
+    found = [name for name in _TOKEN_PROPERTIES if props is not None and getattr(props, name)]
+    if ctx.Account.Type.casefold() == "accesstoken":
         found.insert(0, "an AccessToken account")
-    cache = opt_obj(ctx.get("TokenCache"), f"{label}: TokenCache")
-    if cache is not None and cache.get("CacheData"):
+    if ctx.TokenCache is not None and ctx.TokenCache.CacheData:
         found.append("TokenCache")
     if found:
         notes.append(
@@ -228,18 +197,17 @@ def _read_secret(
     label: str,
     account: str,
     account_type: AccountType,
-    props: JsonObject | None,
+    props: AzAccountProperties | None,
     notes: list[str],
 ) -> ImportedSecret | None:
     """The credential in Account.ExtendedProperties, or None (with a note when one is
     present but cannot be used)."""
     if props is None:
         return None
-    where = f"{label}: Account.ExtendedProperties"
-    secret = opt_str(props.get("ServicePrincipalSecret"), f"{where}.ServicePrincipalSecret")
-    path = opt_str(props.get("CertificatePath"), f"{where}.CertificatePath")
-    password = opt_str(props.get("CertificatePassword"), f"{where}.CertificatePassword")
-    thumbprint = opt_str(props.get("CertificateThumbprint"), f"{where}.CertificateThumbprint")
+    secret = props.ServicePrincipalSecret
+    path = props.CertificatePath
+    password = props.CertificatePassword
+    thumbprint = props.CertificateThumbprint
     if secret is None and path is None:
         if thumbprint is not None or password is not None:
             notes.append(

@@ -1,8 +1,10 @@
-"""Forgiving, typed reading of JSON import files.
+"""Forgiving reading of JSON import files, before their models (``import_models``) see
+them.
 
 Az PowerShell reads its files with case-insensitive dictionaries and property names, and
 files written by other tools carry a BOM or a preamble; the helpers here accept all of
-that, and turn every kind of malformed input into one ``BadInput`` line.
+that, keep every object's members in file order for a case-insensitive lookup, and turn
+malformed JSON into one ``BadInput`` line.
 """
 
 from __future__ import annotations
@@ -98,59 +100,6 @@ def load_object(text: str, what: str) -> JsonObject:
     if not isinstance(value, JsonObject):  # pragma: no cover - raw_decode at "{" is an object
         bad(f"{what} is not a JSON object")
     return value
-
-
-def _checked_text(value: str, where: str) -> str:
-    # A lone surrogate (legal in JSON's \u escapes) cannot be stored or printed as UTF-8.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        bad(f"{where} is not valid Unicode text")
-    return value
-
-
-def opt_str(value: object, where: str) -> str | None:
-    """A string or null; an empty string counts as absent."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        bad(f"{where} must be a string")
-    return _checked_text(value, where) or None
-
-
-def req_str(value: object, where: str) -> str:
-    text = opt_str(value, where)
-    if text is None:
-        bad(f"{where} is missing")
-    return text
-
-
-def opt_obj(value: object, where: str) -> JsonObject | None:
-    if value is None:
-        return None
-    if not isinstance(value, JsonObject):
-        bad(f"{where} must be a JSON object")
-    return value
-
-
-def opt_bool(value: object, where: str) -> bool | None:
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        bad(f"{where} must be true or false")
-    return value
-
-
-def opt_list(value: object, where: str) -> list[object] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list):
-        bad(f"{where} must be a JSON array")
-    return value
-
-
-def checked_key(key: str, where: str) -> str:
-    return _checked_text(key, where)
 
 
 def guarded(parse: Callable[[], T], what: str) -> T:

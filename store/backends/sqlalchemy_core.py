@@ -81,10 +81,10 @@ _LOGIN_REFUSED = (
     'role "',
 )
 
-_log = schema.log
-_keys = schema.data_keys
-_snapshots = schema.snapshots
-_meta = schema.meta
+_log = schema.sqlalchemy_table(schema.LOG.name)
+_keys = schema.sqlalchemy_table(schema.DATA_KEYS.name)
+_snapshots = schema.sqlalchemy_table(schema.SNAPSHOTS.name)
+_meta = schema.sqlalchemy_table(schema.META.name)
 
 
 def _log_row(r: Any) -> LogRow:

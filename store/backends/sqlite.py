@@ -18,6 +18,7 @@ from typing import Any
 
 from azctx.events.errors import StoreError
 from azctx.store import locks as write_queue
+from azctx.store import schema
 from azctx.store.backends import sqlite_file
 from azctx.store.backends.recorder import (
     DEFAULT_LOCK_TIMEOUT,
@@ -31,9 +32,10 @@ from azctx.store.errors import CorruptStoreError, StoreLockedError, StoreUnavail
 
 LOCK_ATTEMPTS = 3
 
-_LOG_COLUMNS = "seq, time, kind, scope, session, key_id, nonce, ciphertext, prev_hash, hash"
-_SNAPSHOT_COLUMNS = "seq, version, key_id, nonce, ciphertext"
-_KEY_COLUMNS = "key_id, kind, session, wrapped, created"
+# Rows are read positionally, in the tables' column order.
+_LOG_COLUMNS = schema.LOG.column_list()
+_SNAPSHOT_COLUMNS = schema.SNAPSHOTS.column_list(without=("created",))
+_KEY_COLUMNS = schema.DATA_KEYS.column_list()
 
 
 def _log_row(r: Any) -> LogRow:

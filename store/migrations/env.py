@@ -8,7 +8,7 @@ already inside the caller's write transaction, Alembic neither begins nor commit
 from __future__ import annotations
 
 from alembic import context
-from azctx.store.schema import metadata
+from azctx.store.schema import sqlalchemy_metadata
 from sqlalchemy.engine import Connection
 
 connection = context.config.attributes.get("connection")
@@ -17,7 +17,7 @@ if not isinstance(connection, Connection):
 
 context.configure(
     connection=connection,
-    target_metadata=metadata,
+    target_metadata=sqlalchemy_metadata(),
     # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
     render_as_batch=connection.dialect.name == "sqlite",
 )

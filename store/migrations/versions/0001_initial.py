@@ -7,63 +7,24 @@ Create Date: 2024-11-26
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from alembic import op
+from azctx.store.schema import VERSION_1, sqlalchemy_items
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-SeqType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
 
 def upgrade() -> None:
-    op.create_table(
-        "log",
-        sa.Column("seq", SeqType, primary_key=True, autoincrement=False),
-        sa.Column("time", sa.BigInteger, nullable=False),
-        sa.Column("kind", sa.String(64), nullable=False),
-        sa.Column("scope", sa.String(300), nullable=True),
-        sa.Column("session", sa.String(300), nullable=True),
-        sa.Column("key_id", sa.String(64), nullable=False),
-        sa.Column("nonce", sa.LargeBinary, nullable=False),
-        sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-        sa.Column("prev_hash", sa.LargeBinary, nullable=False),
-        sa.Column("hash", sa.LargeBinary, nullable=False),
-    )
-    op.create_index("ix_log_time", "log", ["time", "seq"])
-    op.create_table(
-        "data_keys",
-        sa.Column("key_id", sa.String(64), primary_key=True),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("session", sa.String(300), nullable=True),
-        sa.Column("wrapped", sa.LargeBinary, nullable=False),
-        sa.Column("created", sa.BigInteger, nullable=False),
-        sa.CheckConstraint("kind IN ('log', 'account', 'session')", name="ck_data_keys_kind"),
-    )
-    op.create_index("ix_data_keys_session", "data_keys", ["session"])
-    op.create_table(
-        "snapshots",
-        sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("key_id", sa.String(64), nullable=False),
-        sa.Column("nonce", sa.LargeBinary, nullable=False),
-        sa.Column("ciphertext", sa.LargeBinary, nullable=False),
-        sa.Column("created", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint("version", "seq", name="pk_snapshots"),
-    )
-    op.create_table(
-        "meta",
-        sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("value", sa.LargeBinary, nullable=False),
-    )
+    for table in VERSION_1:
+        op.create_table(table.name, *sqlalchemy_items(table))
+        for name, columns in table.indexes:
+            op.create_index(name, table.name, list(columns))
 
 
 def downgrade() -> None:
-    op.drop_table("meta")
-    op.drop_table("snapshots")
-    op.drop_index("ix_data_keys_session", table_name="data_keys")
-    op.drop_table("data_keys")
-    op.drop_index("ix_log_time", table_name="log")
-    op.drop_table("log")
+    for table in reversed(VERSION_1):
+        for name, _columns in table.indexes:
+            op.drop_index(name, table_name=table.name)
+        op.drop_table(table.name)
