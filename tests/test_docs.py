@@ -136,3 +136,30 @@ def test_readme_stays_short() -> None:
     """The README is for a user getting started; the rest belongs in docs/."""
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 250, f"README.md has {len(lines)} lines: move detail to docs/"
+
+
+def test_every_source_file_a_page_names_exists() -> None:
+    """A module moved or renamed shows up here, not in a reader's confusion."""
+    named = re.compile(r"`((?:events|projections|store|cli|tests|bench|docs)/[\w/.]*\w)`")
+    missing = [
+        f"{page.relative_to(ROOT)}: {path}"
+        for page in _pages()
+        for path in named.findall(page.read_text(encoding="utf-8"))
+        if not (ROOT / path).exists()
+    ]
+    assert not missing, missing
+
+
+def test_the_package_tree_of_the_architecture_page_is_true() -> None:
+    """Every module the tree names exists, and every module of the packages is named."""
+    page = (DOCS / "explanation" / "architecture.md").read_text(encoding="utf-8")
+    tree = page.split("## The packages", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    named = set(re.findall(r"\b(\w+\.py)\b", tree))
+    modules = {
+        source.name
+        for package in PACKAGES
+        for source in (ROOT / package).rglob("*.py")
+        if source.name != "__init__.py" and "migrations" not in source.parts
+    }
+    assert not named - modules, f"named but missing: {sorted(named - modules)}"
+    assert not modules - named, f"not in the tree: {sorted(modules - named)}"

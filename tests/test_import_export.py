@@ -636,3 +636,66 @@ def test_export_one_context(azctx: Azctx, with_secret: str, tmp_path: Path) -> N
     assert unknown.exit_code == 1
     one_error(unknown)
     assert not (tmp_path / "none.json").exists()
+
+
+def _with_secret_object(marker: str) -> str:
+    context = az_context("app", account_type="ServicePrincipal")
+    context["Account"]["ExtendedProperties"]["ServicePrincipalSecret"] = {"value": marker}
+    return az_file({"ci": context})
+
+
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        (
+            lambda marker: az_file({"prod": {**az_context("a"), "Account": {"Type": "User"}}}),
+            "error: Contexts.prod.Account.Id: field required",
+        ),
+        (
+            lambda marker: az_file({"My Ctx": {**az_context("a"), "Tenant": {"Id": 7}}}),
+            "error: Contexts.'My Ctx'.Tenant.Id: must be a string",
+        ),
+        (
+            _with_secret_object,
+            "error: Contexts.ci.Account.ExtendedProperties.ServicePrincipalSecret:"
+            " must be a string",
+        ),
+    ],
+)
+def test_a_bad_field_is_named_by_its_path_and_its_value_never_shown(
+    refusing: Azctx, tmp_path: Path, document: Any, expected: str
+) -> None:
+    marker = f"MARKER-{secrets.token_hex(6)}"
+    before = (refusing.head(), refusing.contexts())
+    result = refusing("import", write(tmp_path / "bad.json", document(marker)))
+    assert (result.exit_code, one_error(result)) == (2, expected)
+    assert marker not in result.stderr + result.stdout
+    assert (refusing.head(), refusing.contexts()) == before
+
+
+def test_a_bad_service_principal_entry_is_named_by_its_index(
+    refusing: Azctx, tmp_path: Path
+) -> None:
+    marker = f"MARKER-{secrets.token_hex(6)}"
+    folder = tmp_path / "azure"
+    folder.mkdir()
+    profile = {
+        "subscriptions": [
+            {
+                "id": "s-1",
+                "tenantId": "t-1",
+                "name": "one",
+                "isDefault": True,
+                "user": {"name": "app-1", "type": "servicePrincipal"},
+            }
+        ]
+    }
+    entries = [{"client_id": "app-1", "tenant": "t-1", "client_secret": [marker]}]
+    (folder / "service_principal_entries.json").write_text(json.dumps(entries))
+    before = (refusing.head(), refusing.contexts())
+    path = write(folder / "azureProfile.json", json.dumps(profile))
+    result = refusing("import", "--from-az-cli", path)
+    expected = "error: service_principal_entries.json[0].client_secret: must be a string"
+    assert (result.exit_code, one_error(result)) == (2, expected)
+    assert marker not in result.stderr + result.stdout
+    assert (refusing.head(), refusing.contexts()) == before
