@@ -10,7 +10,11 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from azctx.events import BadInput
-from azctx.projections.handoff.variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
+from azctx.projections.handoff.variables import (
+    FOREIGN_IDENTITY_VARIABLES,
+    RUN_VARIABLES,
+    withheld_variables,
+)
 
 if TYPE_CHECKING:
     from azctx.store.context_store import ContextStore
@@ -18,12 +22,22 @@ if TYPE_CHECKING:
 EXIT_NOT_FOUND = 127
 EXIT_NOT_EXECUTABLE = 126
 #: Catchable signals whose default action ends a process: azctx passes them on to CMD
-#: and keeps waiting for it, so it never exits before CMD (SIGKILL aside).
+#: and keeps waiting for it, so it never exits before CMD (SIGKILL aside) and never
+#: leaves the private Azure CLI folder behind. The fault signals are among them: sent by
+#: kill(2) they are signals like any other (a real fault of azctx's own while they are
+#: held still ends it, with no core dump: ``forbid_core_dumps``).
 FORWARDED = tuple(
     getattr(signal, name)
     for name in (
         "SIGINT",
         "SIGTERM",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGSYS",
+        "SIGSEGV",
         "SIGHUP",
         "SIGQUIT",
         "SIGUSR1",
@@ -55,9 +69,15 @@ STALE_IDENTITY_VARIABLES = FOREIGN_IDENTITY_VARIABLES
 
 
 def child_environment(variables: Mapping[str, str]) -> dict[str, str]:
-    """The caller's environment without stale AZURE_* values, plus the context's."""
+    """The caller's environment without stale AZURE_* values and without the store's
+    keys (``withheld_variables``), plus the context's."""
     dropped = (*RUN_VARIABLES, *STALE_IDENTITY_VARIABLES)
     env = {k: v for k, v in os.environ.items() if k not in dropped}
+    for name, value in withheld_variables(env).items():
+        if value is None:
+            del env[name]
+        else:
+            env[name] = value
     env.update(variables)
     return env
 

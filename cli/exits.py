@@ -9,6 +9,7 @@ import sys
 from typing import NoReturn
 
 from azctx.cli.render import printable
+from azctx.events.urls import masked_text
 
 EXIT_USAGE = 2
 EXIT_STORE = 3
@@ -18,10 +19,11 @@ MAX_LINE = 500
 
 def fail(message: str, hint: str | None, code: int) -> NoReturn:
     """Print one ``error:`` line (and a ``hint:`` line) on stderr and exit."""
-    first = _shortened(printable(" ".join(message.split()))) or "failed"
+    # A store URL's password never reaches the terminal, whichever layer wrote the line.
+    first = _shortened(printable(masked_text(" ".join(message.split())))) or "failed"
     sys.stderr.write(f"error: {first}\n")
     if hint:
-        sys.stderr.write(f"hint: {printable(' '.join(hint.split()))}\n")
+        sys.stderr.write(f"hint: {printable(masked_text(' '.join(hint.split())))}\n")
     sys.stderr.flush()
     sys.exit(code)
 

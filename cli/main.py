@@ -6,6 +6,10 @@ import sys
 
 
 def main() -> None:
+    from azctx.store.processes import forbid_core_dumps
+
+    # Before any key or secret is read: a crash leaves no copy of them in a core file.
+    forbid_core_dumps()
     # The prompt commands (``current``, ``list``, ``select NAME``) and ``run -- CMD``
     # skip typer: see cli/prompt.py.
     from azctx.cli.fast_path import main as prompt_main

@@ -28,12 +28,15 @@ from azctx.events.codec import EventDecodeError, decode, encode, upcast
 from azctx.events.errors import AzctxError, BadInput, ConfirmationNeeded, Refused, StoreError
 from azctx.events.names import (
     DEFAULT_ENVIRONMENT,
+    SESSION_ID_BYTES,
     SESSION_PREFIX,
     USER,
     account_key,
     default_name,
+    is_session_id,
     is_session_scope,
     name_key,
+    session_id_from,
 )
 from azctx.events.operations import (
     NOT_UNDOABLE,
@@ -97,6 +100,7 @@ __all__ = [
     "OPERATIONS",
     "OPS",
     "SCOPES",
+    "SESSION_ID_BYTES",
     "SESSION_PREFIX",
     "USER",
     "VERSIONS",
@@ -150,8 +154,10 @@ __all__ = [
     "environment_change",
     "hidden_change",
     "inverse",
+    "is_session_id",
     "is_session_scope",
     "name_key",
     "name_problem",
+    "session_id_from",
     "upcast",
 ]

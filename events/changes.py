@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Literal, NamedTuple
 
+from azctx.events.names import ScopeKey
 from azctx.events.values import Context, Credential, Environment
 
 CellType = Literal["context", "hidden", "default", "autosave", "credential", "environment"]
@@ -32,7 +33,7 @@ CELL_VALUES: dict[str, str] = {
 
 class Change(NamedTuple):
     type: CellType
-    scope: str
+    scope: ScopeKey
     key: str
     before: CellValue
     after: CellValue

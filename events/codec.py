@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from azctx.events.changes import CELL_VALUES, Change
+from azctx.events.names import USER, is_session_id
 from azctx.events.operations import OPS, VERSIONS, Event
 from azctx.events.values import (
     ACCOUNT_TYPES,
@@ -112,6 +113,20 @@ def _time(value: Any) -> datetime:
     return moment
 
 
+def _session_id(value: Any) -> str:
+    # A session id becomes a folder name: one that breaks the rule it was made by is
+    # not a path to follow but a row azctx never wrote.
+    if type(value) is str and is_session_id(value):
+        return value
+    raise _fail("a session id", value)
+
+
+def _scope_key(value: Any) -> str:
+    if value == USER:
+        return USER
+    return _session_id(value)
+
+
 def _choice(allowed: tuple[str, ...]) -> Reader:
     known = frozenset(allowed)
 
@@ -144,6 +159,8 @@ _SCALARS: dict[str, Reader] = {
     "bool": _bool,
     "int": _int,
     "datetime": _time,
+    "SessionId": _session_id,
+    "ScopeKey": _scope_key,
     "AccountType": _choice(ACCOUNT_TYPES),
     "ScopeName": _choice(SCOPES),
     "CredentialKind": _choice(CREDENTIAL_KINDS),
@@ -255,7 +272,7 @@ def _change(value: Any) -> Change:
     if type(value) is dict and value.keys() == _CHANGE_FIELDS:  # what encode writes
         kind = _read_cell_type(value["type"])
         read = _CELL_READERS[kind]
-        scope, key = _text(value["scope"]), _text(value["key"])
+        scope, key = _scope_key(value["scope"]), _text(value["key"])
         return _new(Change, (kind, scope, key, read(value["before"]), read(value["after"])))
     if type(value) is not dict or not value.keys() <= _CHANGE_FIELDS:
         raise _fail("a change object", value)
@@ -266,7 +283,7 @@ def _change(value: Any) -> Change:
     except KeyError as exc:
         raise EventDecodeError(f"Change: missing field {exc.args[0]!r}") from None
     key = value.get("key", "")
-    return Change(kind, _text(value["scope"]), _text(key), before, after)
+    return Change(kind, _scope_key(value["scope"]), _text(key), before, after)
 
 
 _EVENT_READERS = {
@@ -275,7 +292,7 @@ _EVENT_READERS = {
         ("time", "datetime"),
         ("actor", "Actor"),
         ("scope", "ScopeName | None"),
-        ("session", "str | None"),
+        ("session", "SessionId | None"),
         ("changes", "tuple[Change, ...]"),
         ("shredded", "tuple[str, ...]"),
     )

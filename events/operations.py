@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Literal, NamedTuple
 
 from azctx.events.changes import Change
+from azctx.events.names import SessionId
 from azctx.events.values import Actor, Context, ScopeName
 
 Operation = Literal[
@@ -83,7 +84,7 @@ class Undone(NamedTuple):
 
 
 class SessionStarted(NamedTuple):
-    session_id: str
+    session_id: SessionId
     expires: datetime
     #: The shell the session lives in, as ``store.processes`` marks a process; None in
     #: events written before sessions knew their shell (and for a library session).
@@ -96,7 +97,7 @@ class SessionStarted(NamedTuple):
 
 
 class SessionEnded(NamedTuple):
-    session_id: str
+    session_id: SessionId
     reason: EndReason = "ended"
 
 
@@ -145,7 +146,7 @@ class Event(NamedTuple):
     time: datetime
     actor: Actor
     scope: ScopeName | None
-    session: str | None
+    session: SessionId | None
     op: Op
     changes: tuple[Change, ...] = ()
     shredded: tuple[str, ...] = ()

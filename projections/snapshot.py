@@ -58,12 +58,15 @@ _read_optional_text = reader("str | None")
 _read_optional_bool = reader("bool | None")
 register(SessionInfo)
 _read_session = reader("SessionInfo")
+_read_session_id = reader("SessionId")
 
 
-def _mapping(value: Any, read: Callable[[Any], T]) -> dict[str, T]:
+def _mapping(
+    value: Any, read: Callable[[Any], T], read_key: Callable[[Any], str] = _read_text
+) -> dict[str, T]:
     if type(value) is not dict:
         raise EventDecodeError("expected a JSON object")
-    return {_read_text(k): read(v) for k, v in value.items()}
+    return {read_key(k): read(v) for k, v in value.items()}
 
 
 def _pairs(value: Any, read: Callable[[Any], T]) -> dict[int, T]:
@@ -112,8 +115,8 @@ def state_from_snapshot(payload: bytes | str) -> State | None:
         return State(
             _read_int(raw["seq"]),
             _scope(raw["user"]),
-            _mapping(raw["process"], _scope),
-            _mapping(raw["sessions"], _read_session),
+            _mapping(raw["process"], _scope, _read_session_id),
+            _mapping(raw["sessions"], _read_session, _read_session_id),
             frozenset(_read_texts(raw["shredded"])),
             _pairs(raw["undo_of"], _read_int),
             _pairs(raw["undos_of"], _read_ints),

@@ -29,6 +29,7 @@ from azctx.events import (
     Undone,
     name_key,
 )
+from azctx.events.names import SessionId
 
 
 class ScopeState(NamedTuple):
@@ -50,7 +51,7 @@ EMPTY_SCOPE = ScopeState({})
 
 
 class SessionInfo(NamedTuple):
-    id: str
+    id: SessionId
     started: datetime
     expires: datetime
     ended: bool

@@ -7,7 +7,8 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from azctx.events import Actor
+from azctx.events import Actor, BadInput, is_session_id
+from azctx.events.rules import shown
 from azctx.projections.view import Caller
 from azctx.store.when import parse_bool_env
 
@@ -52,6 +53,13 @@ def caller(environ: Mapping[str, str]) -> Caller:
     raw = environ.get("AZCTX_AUTOSAVE")
     env_autosave = None if raw is None else parse_bool_env("AZCTX_AUTOSAVE", raw)
     session = environ.get("AZCTX_SESSION") or None
+    if session is not None and not is_session_id(session):
+        # Every event records the caller's session, and a session id becomes a folder
+        # name: a value azctx did not make goes no further than this line.
+        raise BadInput(
+            f"AZCTX_SESSION is not a session id: {shown(session)}",
+            hint='unset AZCTX_SESSION, or start a session: eval "$(azctx session start)"',
+        )
     run_context = environ.get("AZCTX_CONTEXT") or None
     return Caller(actor(), datetime.now(UTC), session, env_autosave, run_context)
 

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from azctx.events import (
+    SESSION_ID_BYTES,
     Credential,
     Disconnected,
     Event,
@@ -23,6 +24,7 @@ from azctx.events import (
     SessionStarted,
     Undone,
     decode,
+    session_id_from,
 )
 from azctx.projections.state import State, evolve
 from azctx.projections.view import (
@@ -35,7 +37,15 @@ from azctx.projections.view import (
 )
 from azctx.store import caller as callers
 from azctx.store import past, processes, writing
-from azctx.store.loader import StateCache, decoded, save_snapshot, snapshot_due, verify_snapshots
+from azctx.store.azcli.runtime import sweep_stale_runs
+from azctx.store.loader import (
+    StateCache,
+    decoded,
+    save_snapshot,
+    snapshot_due,
+    verify_data_keys,
+    verify_snapshots,
+)
 from azctx.store.log import Log
 from azctx.store.opening import open_log
 from azctx.store.results import (
@@ -101,7 +111,10 @@ class ContextStore:
         if self._log is None:
             from azctx.store.azcli.sweep import sweep
 
-            # Every command, a read included: a dead shell's secrets go now.
+            # Every command opens its store, a read included: run folders a killed
+            # azctx left behind (SIGKILL), and the folders (and secrets) of sessions
+            # whose shell is gone or whose ttl ran out, live no longer than that.
+            sweep_stale_runs(self._environ)
             sweep(self._environ)
             self._log = open_log(self._target, environ=self._environ)
         return self._log
@@ -324,7 +337,7 @@ class ContextStore:
         from azctx.projections.decisions.sessions import Shell, decide_session_start, own_session
 
         lifetime = parse_ttl(ttl)
-        session_id = f"s-{os.urandom(8).hex()}"
+        session_id = session_id_from(os.urandom(SESSION_ID_BYTES))
         marked = None if shell is None else Shell(shell_mark(pid), shell)
         if new and marked is not None and own_session(self.state(), self._caller(), marked.mark):
             self.end_session()
@@ -579,6 +592,7 @@ class ContextStore:
         log = self._open()
         report = log.verify(chain_only=False)
         verify_snapshots(log)
+        verify_data_keys(log, self.state())
         return report
 
     def session_status(self) -> SessionStatus:

@@ -1,4 +1,5 @@
-"""The files ``import`` reads and ``export`` writes.
+"""The files ``import`` reads and ``export`` writes, and the one atomic write every
+file azctx writes goes through (``write_atomically``).
 
 Both refuse anything that is not a regular file (a directory, a FIFO, a device, a
 socket) with exit 2 and one line, and neither can block on one: ``import`` checks what
@@ -16,13 +17,18 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 
 from azctx.events import BadInput, Refused
 
 #: Where a file system has no hard links, a new export is created in place instead.
-_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
+_NO_HARD_LINKS = {
+    errno.EPERM,
+    errno.EOPNOTSUPP,
+    errno.ENOTSUP,
+    errno.EMLINK,
+    errno.ENOSYS,
+}
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
@@ -101,13 +107,16 @@ def write_export_file(path: str, text: str, *, private: bool, force: bool) -> No
     partial file: the target holds its old content or the whole export. A file holding
     secrets is 0600 before its first byte is written."""
     _check_export_target(path, force=force)
-    temporary = _write_temporary(path, text.encode("utf-8"), private=private)
     try:
-        _put_in_place(temporary, path, force=force)
-    except BaseException:
-        _remove_quietly(temporary)
-        raise
-    _sync_directory(path)
+        write_atomically(path, text.encode("utf-8"), private=private, overwrite=force)
+    except FileExistsError:
+        if force:  # only a directory cannot be renamed over
+            raise BadInput(f"cannot export to {path}: it is a directory") from None
+        raise Refused(f"{path} exists", hint="pass --force to overwrite it") from None
+    except IsADirectoryError:
+        raise BadInput(f"cannot export to {path}: it is a directory") from None
+    except OSError as exc:
+        raise BadInput(f"cannot export to {path}: {_reason(exc)}") from None
 
 
 def _check_export_target(path: str, *, force: bool) -> None:
@@ -127,28 +136,52 @@ def _check_export_target(path: str, *, force: bool) -> None:
         raise Refused(f"{path} exists", hint="pass --force to overwrite it")
 
 
+# --- the one atomic write ---------------------------------------------------------------
+
+
+def write_atomically(
+    path: str | os.PathLike[str], data: bytes, *, private: bool = True, overwrite: bool = True
+) -> None:
+    """Put ``data`` at ``path`` whole or not at all: every file azctx writes goes
+    through here (exports, key files, the Azure CLI folders' files).
+
+    A temporary file is created beside ``path`` (``O_EXCL|O_NOFOLLOW``: never an
+    existing file, never through a link) with its final mode from creation on (0600
+    when ``private``, else 0644 less the umask), written and flushed to disk; then it
+    is renamed over ``path`` (``overwrite``; a link there is replaced, not followed) or
+    linked in as a new name (``FileExistsError`` when anything is there), and the folder
+    is flushed so the new name lasts too. Any failure is the ``OSError`` it was, with the
+    temporary file removed."""
+    target = os.fspath(path)
+    temporary = _write_temporary(target, data, private=private)
+    try:
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            link_new(temporary, target)
+            _remove_quietly(temporary)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    _sync_directory(target)
+
+
 def _write_temporary(path: str, data: bytes, *, private: bool) -> str:
     """A new file beside ``path`` holding ``data``, flushed to disk; its name."""
     folder, name = os.path.split(os.path.abspath(path))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
     # shortened so that a target name near the file system's limit still fits
     short = os.fsdecode(os.fsencode(name)[:200])
-    temporary = os.path.join(folder, f".{short}.{secrets.token_hex(6)}.azctx-tmp")
-    try:
-        fd = os.open(temporary, flags, 0o600 if private else 0o644)
-    except OSError as exc:
-        raise BadInput(f"cannot export to {path}: {_reason(exc)}") from None
+    temporary = os.path.join(folder, f".{short}.{os.urandom(6).hex()}.azctx-tmp")
+    fd = os.open(temporary, flags, 0o600 if private else 0o644)
     try:
         try:
             if private:
-                os.fchmod(fd, 0o600)
+                os.fchmod(fd, 0o600)  # whatever the umask
             _write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
-    except OSError as exc:
-        _remove_quietly(temporary)
-        raise BadInput(f"cannot export to {path}: {_reason(exc)}") from None
     except BaseException:
         _remove_quietly(temporary)
         raise
@@ -161,29 +194,13 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _put_in_place(temporary: str, path: str, *, force: bool) -> None:
-    """Rename over the target (``force``: a symbolic link put there meanwhile is
-    replaced, not followed), or link as a new name, which fails if anything appeared
-    there meanwhile."""
-    try:
-        if force:
-            os.replace(temporary, path)
-        else:
-            _link_new(temporary, path)
-            _remove_quietly(temporary)
-    except FileExistsError:
-        if force:  # only a directory cannot be renamed over
-            raise BadInput(f"cannot export to {path}: it is a directory") from None
-        raise Refused(f"{path} exists", hint="pass --force to overwrite it") from None
-    except IsADirectoryError:
-        raise BadInput(f"cannot export to {path}: it is a directory") from None
-    except OSError as exc:
-        raise BadInput(f"cannot export to {path}: {_reason(exc)}") from None
-
-
-def _link_new(temporary: str, path: str) -> None:
+def link_new(temporary: str, path: str) -> None:
+    """``temporary`` linked in as the new name ``path``, which must not exist
+    (``FileExistsError``, also for a link there: never followed)."""
     try:
         os.link(temporary, path, follow_symlinks=False)
+    except FileExistsError:
+        raise
     except OSError as exc:
         if exc.errno not in _NO_HARD_LINKS:
             raise
@@ -228,4 +245,4 @@ def _remove_quietly(path: str) -> None:
         os.unlink(path)
 
 
-__all__ = ["read_import_file", "write_export_file"]
+__all__ = ["read_import_file", "write_atomically", "write_export_file"]

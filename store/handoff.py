@@ -8,16 +8,26 @@ import base64
 from azctx.events import Credential, account_key, name_key
 from azctx.projections.state import State
 from azctx.projections.view import Caller, ViewContext, environments, view
+from azctx.store.errors import KeyDestroyedError, TamperedError
 from azctx.store.log import Log
 from azctx.store.results import RunEnvironment
 
 
-def secret_of(log: Log, item: ViewContext) -> tuple[str | None, Credential | None]:
-    """The plaintext secret of a view context's credential (None if it has none)."""
+def secret_of(log: Log, item: ViewContext, state: State) -> tuple[str | None, Credential | None]:
+    """The plaintext secret of a view context's credential (None if it has none). A
+    data key that is gone although no operation destroyed it is tampering."""
     cred = item.credential_obj
     if cred is None or cred.sealed is None:
         return None, cred
-    return log.unseal(cred.key_id, base64.b64decode(cred.sealed)).decode(), cred
+    try:
+        return log.unseal(cred.key_id, base64.b64decode(cred.sealed)).decode(), cred
+    except KeyDestroyedError:
+        if cred.key_id in state.shredded:
+            raise
+        raise TamperedError(
+            f"the data key {cred.key_id} of the account {item.context.account} is missing from the"
+            " store, but no operation destroyed it"
+        ) from None
 
 
 def _notes(item: ViewContext, cred: Credential | None) -> tuple[str, ...]:
@@ -40,7 +50,7 @@ def run_environment(log: Log, state: State, caller: Caller, name: str | None) ->
     from azctx.projections.handoff.azcli_folder import az_target
 
     item = view(state, caller).pick(name)
-    secret, cred = secret_of(log, item)
+    secret, cred = secret_of(log, item, state)
     ctx = item.context
     cloud = environments(state, caller).get(name_key(ctx.environment))
     variables = run_variables.environment_variables(
@@ -69,7 +79,7 @@ def export_text(
     secrets: dict[str, ExportSecret | None] = {}
     if include_secrets:
         for item in items:
-            secret, cred = secret_of(log, item)
+            secret, cred = secret_of(log, item, state)
             if cred is not None:
                 secrets[account_key(item.context.account)] = ExportSecret(
                     kind=cred.kind, secret=secret, certificate_path=cred.certificate_path

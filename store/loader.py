@@ -146,3 +146,19 @@ def verify_snapshots(log: Log) -> None:
             raise TamperedError(
                 f"the snapshot of operation {one.seq} does not match the log", one.seq
             )
+
+
+def verify_data_keys(log: Log, state: State) -> None:
+    """Every credential the state holds has its data key, unless an operation of the
+    log destroyed that key: a key row gone without one is a quiet loss (deleted behind
+    azctx's back), not a shredding."""
+    from azctx.store.errors import TamperedError
+
+    for scope in (state.user, *state.process.values()):
+        for account, credential in scope.credentials.items():
+            key_id = credential.key_id
+            if key_id not in state.shredded and not log.key_exists(key_id):
+                raise TamperedError(
+                    f"the data key {key_id} of the account {account} is missing from the"
+                    " store, but no operation destroyed it"
+                )

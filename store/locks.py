@@ -7,12 +7,20 @@ writers the lock sits idle most of the time and their total throughput falls far
 one writer's. An exclusive ``flock`` on a file beside the database hands the turn over
 the moment the holder lets go. SQLite's own lock is still taken inside the turn, so a
 writer that does not queue here (an older azctx, the sqlite3 shell) stays safe.
+
+This module is also azctx's one lock mechanism (``open_lock_file`` and ``hold``): the
+key rotation locks its new key file with it. A lock file is opened without following a
+symbolic link and without blocking, created 0600, and refused unless it is a regular
+file of this user: in a folder another user can write, a planted link would otherwise
+make azctx create or open a file of the attacker's choosing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +29,44 @@ try:
 except ImportError:  # pragma: no cover - Windows: SQLite's polling lock alone
     fcntl = None  # type: ignore[assignment]
 
-from azctx.store.errors import StoreLockedError
+from azctx.store.errors import StoreLockedError, StoreUnavailableError
+
+_FLAGS = os.O_RDWR | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+#: The errors of a folder azctx may not write (its store is then read without the queue).
+_READ_ONLY = {errno.EROFS, errno.EACCES}
+
+
+class UnsafeLockFile(OSError):
+    """The lock file is not a regular file of this user."""
+
+
+def open_lock_file(path: Path, *, create: bool = True, new: bool = False) -> int:
+    """A descriptor of the lock file ``path``, opened read-write without following a
+    symbolic link (``ELOOP``) or blocking on a FIFO; created 0600 (``new``: it must not
+    exist yet). ``UnsafeLockFile`` unless it is a regular file owned by this user."""
+    flags = _FLAGS | (os.O_CREAT if create or new else 0) | (os.O_EXCL if new else 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+            raise UnsafeLockFile(errno.EPERM, "not a regular file of this user", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def hold(fd: int, *, shared: bool = False, wait: bool = True) -> bool:
+    """``flock`` on ``fd``: True once held, False when another holds it and ``wait`` is
+    False. OSError where flock is not supported (some network file systems)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        raise OSError(errno.ENOSYS, "no flock here")
+    try:
+        mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
+        fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def lock_path(database: Path) -> Path:
@@ -31,9 +76,15 @@ def lock_path(database: Path) -> Path:
 
 def _open(path: Path) -> int | None:
     try:
-        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    except OSError:
-        return None  # a read-only folder: SQLite's lock still guards the writes
+        return open_lock_file(path)
+    except OSError as exc:
+        if exc.errno in _READ_ONLY and not isinstance(exc, UnsafeLockFile):
+            return None  # a read-only folder: SQLite's lock still guards the writes
+        raise StoreUnavailableError(
+            f"refusing the lock file {path}: {exc.strerror or exc} (a symbolic link,"
+            " not a regular file, or another user's)",
+            hint=f"remove it, and check who else can write {path.parent}",
+        ) from None
 
 
 class _Waiter:
@@ -54,8 +105,7 @@ class _Waiter:
 
     def _run(self) -> None:
         with contextlib.suppress(OSError):  # not held: the caller goes on without it
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            self._held = True
+            self._held = hold(self._fd)
         with self._guard:
             if self._abandoned or not self._held:
                 os.close(self._fd)
@@ -79,32 +129,32 @@ class _Waiter:
 def _take(fd: int, timeout: float, database: Path) -> int | None:
     """``fd`` with the lock held, or None (and ``fd`` closed) when flock is unusable."""
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return fd
-    except BlockingIOError:
-        return _Waiter(fd).wait(timeout, database)
+        if hold(fd, wait=False):
+            return fd
     except OSError:  # flock is not supported here (some network file systems)
         os.close(fd)
         return None
+    return _Waiter(fd).wait(timeout, database)
 
 
 @contextlib.contextmanager
 def turn_if_free(database: Path) -> Iterator[bool]:
     """This process's turn only if no other writer has or awaits it: True then (or when
     the queue cannot be used here), False at once otherwise, never waiting."""
-    fd = None if fcntl is None else _open(lock_path(database))
+    try:
+        fd = None if fcntl is None else _open(lock_path(database))
+    except StoreUnavailableError:
+        yield False  # after a commit: an unsafe lock file is reported by the next write
+        return
     if fd is None:
         yield True
         return
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
+            free = hold(fd, wait=False)
         except OSError:
-            pass  # flock is not supported here: SQLite's own lock still guards
-        yield True
+            free = True  # flock is not supported here: SQLite's own lock still guards
+        yield free
     finally:
         os.close(fd)
 

@@ -181,6 +181,13 @@ class _Opener:
                     recorder.migrate()
         log = Log(recorder, self.keys(recorder, key_required=key_required))
         log.check_log_key()
+        if log.head()[0] == 0:
+            # The key records and the first operation are committed together: key
+            # records without a log are a log deleted behind azctx's back.
+            raise CorruptStoreError(
+                f"the store {recorder.description} has its key records but no operations"
+                " (its log was deleted)"
+            )
         return log
 
     def attach(self, recorder: Recorder) -> Attached:

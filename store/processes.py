@@ -9,14 +9,20 @@ pid namespace it lives in; a mark is alive only when all of them still match.
 
 Where ``/proc`` is not there (macOS), the start time and namespace are empty and the mark
 falls back to the pid, which is the best that platform offers.
+
+``forbid_core_dumps`` keeps this process out of core files, for the command line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
 from typing import NamedTuple
 
+#: prctl(2)'s option that makes a process (not) dumpable, from <linux/prctl.h>.
+_PR_SET_DUMPABLE = 4
 _MARK = re.compile(r"^(\d{1,10})\.(\d{0,20})\.([0-9a-f]{0,32})\.(\d{0,20})$")
 
 
@@ -135,6 +141,26 @@ def alive(mark: ProcessMark) -> bool:
         return True
     now = mark_of(mark.pid)
     return now is not None and (not mark.start or now.start == mark.start)
+
+
+def forbid_core_dumps() -> None:
+    """No core dump of this process, which holds the master key and the secrets it
+    unseals: the soft core size limit is 0 (a child may raise it again, as it would
+    from a shell's ``ulimit -c 0``) and, on Linux, the process is not dumpable, which
+    also stops a core helper behind a pipe and other users' tools attaching to it. A
+    child is dumpable again after it execs."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return
+    with contextlib.suppress(ValueError, OSError):
+        _, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def _pid_exists(pid: int) -> bool:

@@ -541,9 +541,9 @@ def test_an_ended_session_warns_on_reads_and_refuses_process_changes(
     lines = refused.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: ")
     assert azctx_cli.head() == head
-    unknown = azctx_cli("current", env={"AZCTX_SESSION": "s-nonexistent"})
+    unknown = azctx_cli("current", env={"AZCTX_SESSION": "s-00000000deadbeef"})
     assert unknown.stdout == "saved\n"
-    assert unknown.stderr.startswith("warning: session s-nonexistent is unknown")
+    assert unknown.stderr.startswith("warning: session s-00000000deadbeef is unknown")
 
 
 def test_user_select_shadowed_by_the_session_default_says_so(azctx_cli: AzctxCli) -> None:

@@ -43,6 +43,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+SID = "s-0123456789abcdef"
 ACTOR = Actor(user="u", host="h", pid=7)
 CTX = Context(name="Dev", account="a@x.org", account_type="user", tenant="t-1")
 CRED = Credential(key_id="k-1", kind="client-secret", sealed="c2VhbGVk")
@@ -63,13 +64,13 @@ EVENTS: list[Event] = [
             default_change("user", None, "Dev"),
         ),
     ),
-    _event(Selected("Dev", previous=True), "process", session="s-1"),
+    _event(Selected("Dev", previous=True), "process", session=SID),
     _event(Renamed("Dev", "Prod", replaced=True)),
     _event(
         Removed("Dev"),
         "process",
-        session="s-1",
-        changes=(hidden_change("s-1", "dev", False, True),),
+        session=SID,
+        changes=(hidden_change(SID, "dev", False, True),),
     ),
     _event(Disconnected("a@x.org"), shredded=("k-1",)),
     _event(Cleared()),
@@ -79,8 +80,8 @@ EVENTS: list[Event] = [
         changes=(environment_change("user", "mycloud", None, ENV),),
     ),
     _event(Undone(3, "rename")),
-    _event(SessionStarted("s-1", T0), "process", session="s-1"),
-    _event(SessionEnded("s-1", "expired"), "process", session="s-1"),
+    _event(SessionStarted(SID, T0), "process", session=SID),
+    _event(SessionEnded(SID, "expired"), "process", session=SID),
     _event(KeyRotated("m-2")),
 ]
 

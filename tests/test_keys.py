@@ -21,6 +21,7 @@ from azctx.store import (
     open_log,
     paths,
 )
+from azctx.store.context_store import ContextStore
 from azctx.store.keys import master as keys
 from azctx.store.keys import rotation as key_rotation
 
@@ -30,11 +31,12 @@ def _b64(data: bytes) -> str:
 
 
 def _made(target: Path | str | None = None, **kwargs: Any) -> Log:
-    """An opened store, created by a first (empty) write: opening alone creates nothing."""
-    log = open_log(target, **kwargs)
-    with log.write():
-        pass
-    return log
+    """An opened store, created by a first write (a store is never without operations:
+    opening alone creates nothing)."""
+    environ = kwargs.get("environ")
+    with ContextStore(target, environ=environ) as store:
+        store.set_autosave(True)
+    return open_log(target, **kwargs)
 
 
 def _config(tmp_path: Path) -> Path:

@@ -822,7 +822,7 @@ class ProjectionMachine(RuleBasedStateMachine):
     def start_session(self, slot: str) -> None:
         c = self.caller(None)
         self.counter += 1
-        sid = f"s-{slot.lower()}{self.counter}"
+        sid = f"s-{slot.lower()}{self.counter:015x}"  # the shape azctx makes: 16 hex digits
         decision = self.step(
             lambda: d.decide_session_start(
                 self.state, c, session_id=sid, expires=T0 + timedelta(days=30)

@@ -50,7 +50,7 @@ class Log:
         self.entries.append((seq, decision.event))
         return seq
 
-    def start(self, sid: str = "s-one", hours: int = 24) -> str:
+    def start(self, sid: str = "s-0000000000000001", hours: int = 24) -> str:
         c = self.caller()
         self.do(
             d.decide_session_start(
@@ -126,8 +126,8 @@ def test_autosave_comes_from_env_then_own_session_then_user_then_default() -> No
 
 def test_session_status_none_live_ended_unknown_expired() -> None:
     log = Log()
-    sid = log.start("s-a", hours=1)
-    other = log.start("s-b")
+    sid = log.start("s-000000000000000c", hours=1)
+    other = log.start("s-000000000000000d")
     assert session_status(log.state, log.caller()) == "none"
     assert session_status(log.state, log.caller(sid)) == "live"
     assert session_status(log.state, log.caller("s-zzz")) == "unknown"
@@ -152,8 +152,8 @@ def test_process_context_shadows_user_one_of_the_same_name() -> None:
 
 def test_process_removal_hides_a_user_context_in_that_session_only() -> None:
     log = Log()
-    sid = log.start("s-a")
-    other = log.start("s-b")
+    sid = log.start("s-000000000000000c")
+    other = log.start("s-000000000000000d")
     log.add("dev", select=False)
     log.do(d.decide_remove(log.state, log.caller(sid), "dev", scope="process"))
     assert names(log.view(sid)) == []
@@ -202,7 +202,9 @@ def test_ended_or_unknown_session_reads_without_it_and_refuses_process_changes()
             log.add("x", session=session, scope="process")
         assert err.value.hint is not None and "session start" in err.value.hint
     log.add("still-fine", session=sid)  # a user-scope change is not affected
-    expired = Caller(actor=ACTOR, time=T0 + timedelta(days=2), session=log.start("s-two", hours=1))
+    expired = Caller(
+        actor=ACTOR, time=T0 + timedelta(days=2), session=log.start("s-0000000000000002", hours=1)
+    )
     with pytest.raises(Refused, match="expired"):
         d.decide_autosave(log.state, expired, False, "process")
 
@@ -477,7 +479,7 @@ def test_disconnect_in_a_session_hides_the_accounts_user_contexts_there() -> Non
 def test_clear_user_scope_and_process_scope() -> None:
     log = Log()
     sid = log.start()
-    other = log.start("s-other")
+    other = log.start("s-000000000000000b")
     log.add("a", "ann@x", key="k1")
     log.add("b", "bob@x", key="k2")
     log.add("p", session=sid, scope="process")
@@ -542,7 +544,7 @@ def test_session_start_and_end_decisions() -> None:
         d.decide_session_start(
             log.state, log.caller(), session_id="bad", expires=T0 + timedelta(hours=1)
         )
-    sid = log.start("s-x")
+    sid = log.start("s-000000000000000e")
     with pytest.raises(Refused):
         d.decide_session_start(
             log.state, log.caller(), session_id=sid, expires=T0 + timedelta(hours=1)

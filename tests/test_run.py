@@ -254,7 +254,9 @@ def test_service_principal_secret_reaches_environment_credential(world: World) -
         "AZURE_CLIENT_ID",
         "AZURE_CLIENT_SECRET",
         "AZURE_CONFIG_DIR",  # the private Azure CLI folder
+        "AZURE_CORE_COLLECT_TELEMETRY",  # no telemetry written into it after the run
         "AZURE_EXTENSION_DIR",
+        "AZURE_LOGGING_ENABLE_LOG_FILE",
         "AZURE_SUBSCRIPTION_ID",
         "AZURE_TENANT_ID",
     ]
@@ -291,7 +293,9 @@ def test_user_account_says_no_secret_and_still_runs(world: World) -> None:
     assert report["azure"] == [
         "AZURE_AUTHORITY_HOST",
         "AZURE_CONFIG_DIR",
+        "AZURE_CORE_COLLECT_TELEMETRY",
         "AZURE_EXTENSION_DIR",
+        "AZURE_LOGGING_ENABLE_LOG_FILE",
         "AZURE_TENANT_ID",
     ]
     assert report["values"]["AZURE_TENANT_ID"] == USER_TENANT

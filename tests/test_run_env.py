@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from azctx.projections.handoff.azcli_folder import QUIET_VARIABLES
 from azctx.projections.handoff.variables import FOREIGN_IDENTITY_VARIABLES, RUN_VARIABLES
 from azctx.store.context_store import ContextStore
 
@@ -116,8 +117,9 @@ def run_env(store: Store, context: str) -> dict[str, str]:
 
 def identity_variables(env: dict[str, str]) -> dict[str, str]:
     """The ARM_* and AZURE_* variables of CMD's environment (without AZURE_CONFIG_DIR and
-    AZURE_EXTENSION_DIR, which describe the Azure CLI's directory, not the identity)."""
-    ignored = ("AZURE_CONFIG_DIR", "AZURE_EXTENSION_DIR")
+    AZURE_EXTENSION_DIR, which describe the Azure CLI's directory, not the identity, and
+    the variables that keep the CLI's telemetry and log file out of it)."""
+    ignored = ("AZURE_CONFIG_DIR", "AZURE_EXTENSION_DIR", *QUIET_VARIABLES)
     return {
         k: v
         for k, v in env.items()

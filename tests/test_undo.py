@@ -14,8 +14,8 @@ from azctx.projections.state import State, evolve, undone_by
 from azctx.projections.view import Caller, View, view
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-SID = "s-mine"
-OTHER = "s-other"
+SID = "s-000000000000000a"
+OTHER = "s-000000000000000b"
 
 
 class Log:

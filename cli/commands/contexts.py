@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -46,16 +47,28 @@ def _stdin_secret() -> str:
     return decode_text("the secret on stdin", data)
 
 
+_VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")
+
+
+def _env_secret(name: str) -> str:
+    """The secret in the variable ``name``. A value pasted where the name belongs (a
+    secret) is never repeated in the error: the message names the problem only."""
+    hint = "give the name of the variable that holds the secret, e.g. --secret-env SP_SECRET"
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise BadInput("--secret-env takes a variable's name (letters, digits, _)", hint=hint)
+    value = os.environ.get(name)
+    if not value:
+        raise BadInput("the variable --secret-env names is not set or empty", hint=hint)
+    return value
+
+
 def _read_secret(secret_stdin: bool, secret_env: str | None, prompt: bool) -> str | None:
     if secret_stdin and secret_env is not None:
         raise BadInput("--secret-stdin and --secret-env cannot be used together")
     if secret_stdin:
         return _stdin_secret()
     if secret_env is not None:
-        value = os.environ.get(secret_env)
-        if not value:
-            raise BadInput(f"the environment variable {secret_env!r} is not set or empty")
-        return value
+        return _env_secret(secret_env)
     if prompt and stdin_is_tty():
         value = typer.prompt("Secret (empty for none)", hide_input=True, default="")
         return value or None

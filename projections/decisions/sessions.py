@@ -19,8 +19,9 @@ from azctx.events import (
     SessionStarted,
     autosave_change,
     default_change,
-    is_session_scope,
+    is_session_id,
 )
+from azctx.events.rules import shown
 from azctx.projections.decisions.decision import (
     START_HINT,
     Decision,
@@ -58,8 +59,8 @@ def decide_session_start(
 ) -> Decision:
     """A new session. Started inside a shell whose own session is live, it starts
     from that session's default (then each goes its own way)."""
-    if not is_session_scope(session_id):
-        raise BadInput(f"a session id starts with 's-' (got {session_id!r})")
+    if not is_session_id(session_id):
+        raise BadInput(f"not a session id: {shown(session_id)}")
     if session_id in state.sessions:
         raise Refused(f"session {session_id} already exists")
     if expires <= caller.time:

@@ -27,6 +27,14 @@ TOKEN_CACHE = "msal_token_cache.json"
 WARM_FILES = ("commandIndex.json", "versionCheck.json")
 #: The folder of extensions ``az`` uses when ``AZURE_EXTENSION_DIR`` is not set.
 EXTENSIONS = "cliextensions"
+#: What ``run`` also sets for ``az`` beside its folder: no telemetry, no log file. The
+#: CLI's telemetry is sent by a process that outlives ``az`` and writes into the folder
+#: after ``run`` has removed it (making it again, 0755); its log file is a copy of every
+#: command line. A folder whose secrets are gone should stay gone.
+QUIET_VARIABLES = {
+    "AZURE_CORE_COLLECT_TELEMETRY": "false",
+    "AZURE_LOGGING_ENABLE_LOG_FILE": "false",
+}
 #: Every file azctx writes into such a directory (anything else there is ``az``'s own).
 MANAGED = (PROFILE, SP_ENTRIES, CONFIG, CLOUDS, CERTIFICATE_COPY, TOKEN_CACHE)
 

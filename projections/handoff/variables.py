@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from azctx.events import BUILTIN_ENVIRONMENTS, Context, Environment, name_key
+from azctx.events.urls import url_without_password
 
 #: Every variable ``environment_variables`` may set. ``run`` drops these from the
 #: inherited environment first, so a stale secret of another identity never leaks into
@@ -83,6 +84,29 @@ HOST_IDENTITY_VARIABLES = (
     "MSI_ENDPOINT",
     "MSI_SECRET",
 )
+
+#: azctx's own variables that would hand CMD every context of the store, not the one
+#: ``run`` hands on: the master key, and a store URL's password.
+KEY_VARIABLE = "AZCTX_KEY"
+STORE_VARIABLE = "AZCTX_STORE"
+
+
+def withheld_variables(environ: Mapping[str, str]) -> dict[str, str | None]:
+    """How ``run`` changes the caller's azctx variables for CMD: each name with its new
+    value, None where it is dropped. ``AZCTX_KEY`` never goes on; ``AZCTX_STORE`` goes
+    without its password (or not at all when the password's end is a guess). An azctx
+    inside CMD knows its context from ``AZCTX_CONTEXT``; for the store it says which key
+    or login it lacks."""
+    changes: dict[str, str | None] = {}
+    if KEY_VARIABLE in environ:
+        changes[KEY_VARIABLE] = None
+    store = environ.get(STORE_VARIABLE)
+    if store is not None and "://" in store:
+        stripped = url_without_password(store)
+        if stripped != store:
+            changes[STORE_VARIABLE] = stripped
+    return changes
+
 
 #: ``ARM_ENVIRONMENT`` (azurerm, azapi) of each built-in cloud, by its casefolded name.
 ARM_ENVIRONMENTS = {

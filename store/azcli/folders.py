@@ -14,7 +14,6 @@ import contextlib
 import os
 import re
 import shutil
-import stat
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
@@ -23,15 +22,8 @@ from pathlib import Path
 from azctx.events.errors import StoreError
 from azctx.projections.handoff import azcli_folder as plan
 from azctx.projections.handoff.azcli_folder import AzTarget
-
-RUN_PREFIX = "run-"
-_RUN = re.compile(r"run-(\d+)-")
-
-
-def setting(environ: Mapping[str, str], name: str) -> str | None:
-    """A variable from ``environ``, else from this process's environment: a library
-    caller's ``environ`` holds azctx's variables, the folders are the process's."""
-    return environ[name] if name in environ else os.environ.get(name)
+from azctx.store.azcli.runtime import check_private_dir, run_prefix, runtime_root, setting
+from azctx.store.files import write_atomically
 
 
 def caller_config_dir(environ: Mapping[str, str]) -> Path:
@@ -47,64 +39,9 @@ def extension_dir(environ: Mapping[str, str], caller: Path) -> str:
     return setting(environ, "AZURE_EXTENSION_DIR") or str(caller / "cliextensions")
 
 
-def _candidates(environ: Mapping[str, str]) -> Iterator[Path]:
-    uid = os.getuid()
-    runtime = setting(environ, "XDG_RUNTIME_DIR")
-    if runtime and os.path.isabs(runtime):
-        yield Path(runtime) / "azctx"
-    yield Path("/dev/shm") / f"azctx-{uid}"
-    yield Path(setting(environ, "TMPDIR") or tempfile.gettempdir()) / f"azctx-{uid}"
-
-
-def runtime_root(environ: Mapping[str, str]) -> Path:
-    """azctx's own 0700 folder on the first usable of ``$XDG_RUNTIME_DIR``, ``/dev/shm``
-    and the temp folder; one that is a symlink or another user's is never used."""
-    for candidate in _candidates(environ):
-        if not candidate.parent.is_dir():
-            continue
-        with contextlib.suppress(FileExistsError, PermissionError):
-            os.mkdir(candidate, 0o700)
-        with contextlib.suppress(OSError):
-            if _private_dir(candidate):
-                return candidate
-    raise StoreError(
-        "no private folder for the Azure CLI's files",
-        hint="set XDG_RUNTIME_DIR to a folder only you can write",
-    )
-
-
-def existing_runtime_root(environ: Mapping[str, str]) -> Path | None:
-    """The runtime folder when one was made already (a read makes none)."""
-    for candidate in _candidates(environ):
-        with contextlib.suppress(OSError):
-            if _private_dir(candidate):
-                return candidate
-    return None
-
-
-def _private_dir(path: Path) -> bool:
-    info = path.lstat()
-    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        return False
-    if stat.S_IMODE(info.st_mode) != 0o700:
-        os.chmod(path, 0o700)
-    return True
-
-
 def write_private(path: Path, data: str | bytes) -> None:
     """``path`` replaced atomically by ``data`` (mode 0600; never through a symlink)."""
-    raw = data.encode() if isinstance(data, str) else data
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(temporary, flags, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(raw)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, data.encode() if isinstance(data, str) else data)
 
 
 def _read_text(path: Path) -> str | None:
@@ -204,38 +141,36 @@ def remove_dir(directory: Path) -> None:
     shutil.rmtree(directory, ignore_errors=True)
 
 
-def _remove_stale_runs(root: Path) -> None:
-    """Directories of ``run`` commands whose azctx is gone (killed with SIGKILL)."""
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(root):
-            found = _RUN.match(entry.name)
-            if found is not None and not _alive(int(found.group(1))):
-                remove_dir(Path(entry.path))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @contextlib.contextmanager
 def private_config_dir(target: AzTarget, environ: Mapping[str, str]) -> Iterator[dict[str, str]]:
     """A directory that makes ``az`` act as ``target`` for one command; yields the
-    variables that point ``az`` at it, and removes it however the block ends."""
+    variables that point ``az`` at it, and removes it however the block ends. A folder
+    that cannot be made or written (a full file system) is one ``StoreError``."""
     root = runtime_root(environ)
-    _remove_stale_runs(root)
-    directory = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-", dir=root))
     try:
+        directory = Path(tempfile.mkdtemp(prefix=run_prefix(), dir=root))
+    except OSError as exc:
+        raise _unwritable(root, exc) from None
+    try:
+        if not check_private_dir(directory):  # what mkdtemp made is this user's own
+            raise StoreError(f"the Azure CLI folder {directory} is not azctx's own")
         caller = caller_config_dir(environ)
-        write_config_dir(directory, target, caller)
+        try:
+            write_config_dir(directory, target, caller)
+        except OSError as exc:
+            raise _unwritable(root, exc) from None
         yield {
             "AZURE_CONFIG_DIR": str(directory),
             "AZURE_EXTENSION_DIR": extension_dir(environ, caller),
+            **plan.QUIET_VARIABLES,
         }
     finally:
         remove_dir(directory)
+
+
+def _unwritable(root: Path, exc: OSError) -> StoreError:
+    reason = exc.strerror or type(exc).__name__
+    return StoreError(
+        f"cannot write the private Azure CLI folder in {root}: {reason}",
+        hint="free some space there, or set XDG_RUNTIME_DIR to another private folder",
+    )

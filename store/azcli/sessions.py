@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from azctx.events import AzctxError
+from azctx.events import AzctxError, is_session_id
+from azctx.events.rules import shown
 from azctx.projections.handoff.azcli_folder import AzTarget, az_target
 from azctx.projections.handoff.session_default import (
     SessionDefault,
@@ -34,12 +35,12 @@ from azctx.store.azcli.folders import (
     caller_config_dir,
     extension_dir,
     remove_dir,
-    runtime_root,
-    setting,
     write_config_dir,
     write_private,
 )
+from azctx.store.azcli.runtime import inside, runtime_root, setting
 from azctx.store.azcli.sweep import SESSION_PREFIX, write_owner
+from azctx.store.errors import TamperedError
 
 META = ".azctx-session.json"
 #: The session's default context's name on one line, for a prompt that reads it with
@@ -59,7 +60,10 @@ class Restore(NamedTuple):
 
 
 def session_dir(session: str, environ: Mapping[str, str]) -> Path:
-    return runtime_root(environ) / f"{SESSION_PREFIX}{session}"
+    """The session's folder; an id azctx never makes is refused, never a path."""
+    if not is_session_id(session):
+        raise TamperedError(f"refusing the session id {shown(session)}: not one azctx makes")
+    return inside(runtime_root(environ), f"{SESSION_PREFIX}{session}")
 
 
 def _target(choice: SessionDefault | None, unseal: Unseal) -> AzTarget | None:

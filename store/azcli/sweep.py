@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from azctx.store import processes
-from azctx.store.azcli.folders import existing_runtime_root, remove_dir, write_private
+from azctx.store.azcli.folders import remove_dir, write_private
+from azctx.store.azcli.runtime import existing_root
 
 OWNER = "owner"
 SESSION_PREFIX = "session-"
@@ -43,7 +44,7 @@ def _dead(directory: str, now: float) -> bool:
 
 def sweep(environ: Mapping[str, str]) -> list[str]:
     """Remove the folders of dead sessions; the session ids whose folder went."""
-    root = existing_runtime_root(environ)
+    root = existing_root(environ)
     if root is None:
         return []
     gone: list[str] = []

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from azctx.events.errors import StoreError
+from azctx.events.urls import masked_text, masked_url, password_has_raw_at
 from azctx.store import schema
 from azctx.store.backends import sqlite_file
 from azctx.store.backends.recorder import (
@@ -110,11 +111,20 @@ class SqlAlchemyRecorder:
     def __init__(self, url: str, *, create: bool, lock_timeout: float = DEFAULT_LOCK_TIMEOUT):
         self.lock_timeout = lock_timeout
         self._write_conn: Connection | None = None
+        self._description = masked_url(url)
+        if password_has_raw_at(url):
+            raise StoreUnavailableError(
+                f"the password in the store URL {self._description} holds a raw '@'",
+                hint="percent-encode it in the URL ('@' is %40)",
+            )
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
-            raise StoreUnavailableError(f"not a database URL: {exc}") from None
-        self._description = parsed.render_as_string(hide_password=True)
+            parsed.port  # noqa: B018 - a port that is not a number fails here, not later
+        except (ArgumentError, ValueError):
+            raise StoreUnavailableError(
+                f"not a database URL: {self._description}",
+                hint="a URL reads dialect+driver://user@host:port/database (port: a number)",
+            ) from None
         self._dialect = parsed.get_backend_name()
         blank = True
         if self._dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
@@ -137,9 +147,9 @@ class SqlAlchemyRecorder:
                 self._configure_postgresql(engine)
             else:
                 engine = create_engine(url)
-        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        except (ArgumentError, NoSuchModuleError, ImportError, ValueError, TypeError) as exc:
             raise StoreUnavailableError(
-                f"cannot use the database {self._description}: {exc}",
+                f"cannot use the database {self._description}: {masked_text(str(exc))}",
                 hint="check the URL and that its driver is installed",
             ) from None
         if self._dialect == "sqlite":

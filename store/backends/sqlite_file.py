@@ -55,11 +55,24 @@ def prepare(path: Path, *, create: bool) -> bool:
         )
     _check_access(path)
     if st.st_size == 0:
+        _check_not_emptied(path)
         if not create:
             raise StoreAbsentError(str(path))
         return True
     _check_header(path, st.st_size)
     return False
+
+
+def _check_not_emptied(path: Path) -> None:
+    """An empty file is a store not created yet, unless a write has been here: SQLite
+    fills a new file (switching it to WAL) before any write queues on its lock file, and
+    an empty main file beside a WAL that holds pages was cut off. Then it is a store
+    emptied behind azctx's back, not an empty store."""
+    if os.path.lexists(write_queue.lock_path(path)) or _has_wal(path):
+        raise CorruptStoreError(
+            f"{path} is empty, but a store was written there (it was truncated)",
+            hint="restore the store file from a backup",
+        )
 
 
 def _create(path: Path) -> None:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import errno
 import hashlib
 import os
 import stat
@@ -234,52 +232,18 @@ def write_key_file(path: Path, key: bytes, *, overwrite: bool = False) -> None:
     Raises FileExistsError when the file exists and ``overwrite`` is false; any other
     failure is a ``MissingKeyError`` naming the path.
     """
+    from azctx.store.files import write_atomically
+
     try:
         paths.ensure_private_dir(path.parent)
         check_folder(path.parent)
-        temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
-        _write_new_file(temp, (encode_key(key) + "\n").encode("ascii"))
-        try:
-            install_file(temp, path, overwrite)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-        fsync_dir(path.parent)
+        write_atomically(path, (encode_key(key) + "\n").encode("ascii"), overwrite=overwrite)
     except FileExistsError:
         raise
     except OSError as exc:
         raise MissingKeyError(
             f"cannot write key file {path}: {exc.strerror or exc}", hint=f"check {path.parent}"
         ) from None
-
-
-def _write_new_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def install_file(temp: Path, path: Path, overwrite: bool) -> None:
-    if overwrite:
-        os.replace(temp, path)
-        return
-    # link() fails if the target exists: an atomic "create only if absent".
-    try:
-        os.link(temp, path)
-    except FileExistsError:
-        raise
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV):
-            raise
-        # No hard links here (some network and FUSE file systems): O_EXCL still refuses
-        # to clobber, at the cost of a short window where the file is incomplete.
-        _write_new_file(path, temp.read_bytes())
 
 
 def fsync_dir(folder: Path) -> None:

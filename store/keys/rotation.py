@@ -16,9 +16,10 @@ import time
 from pathlib import Path
 
 from azctx.events.errors import BadInput, Refused
-from azctx.store import paths
+from azctx.store import locks, paths
 from azctx.store.backends.recorder import Recorder
 from azctx.store.errors import MalformedKeyError, MissingKeyError
+from azctx.store.files import link_new
 from azctx.store.keys import data_keys as keyring
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import (
@@ -30,7 +31,6 @@ from azctx.store.keys.master import (
     encode_key,
     fsync_dir,
     generate_key,
-    install_file,
     read_key_file,
 )
 
@@ -108,21 +108,13 @@ def rotation_pending(path: Path) -> bool:
 def _is_live(leftover: Path) -> bool:
     """Whether a running rotation still holds ``leftover``'s lock."""
     try:
-        fd = os.open(leftover, os.O_RDONLY | os.O_CLOEXEC)
+        fd = locks.open_lock_file(leftover, create=False)
     except OSError:
         return False
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - no flock: treat every leftover as live
-        os.close(fd)
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        return False
-    except BlockingIOError:
-        return True
+        return not locks.hold(fd, shared=True, wait=False)
     except OSError:
-        return True  # cannot tell: never touch it
+        return True  # cannot tell (no flock here): never touch it
     finally:
         os.close(fd)
 
@@ -179,7 +171,7 @@ def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None
         if not replaces:
             # At its final place at once, and by that name only (the lock goes with the
             # file): a crash leaves no temporary name behind, only this new key.
-            install_file(temp, path, overwrite=False)
+            link_new(str(temp), str(path))
             os.unlink(temp)
         fsync_dir(path.parent)
     except OSError as exc:
@@ -213,12 +205,10 @@ def _rotation_target(info: MasterKeyInfo, new_key_file: str | Path | None) -> tu
 def _write_locked(path: Path, data: bytes) -> int:
     """Create ``path`` (0600), lock it, then write and flush ``data``; returns the open,
     locked descriptor."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    fd = locks.open_lock_file(path, new=True)
     try:
-        with contextlib.suppress(ImportError):
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # no flock here: a leftover counts as live
+            locks.hold(fd)
         os.fchmod(fd, 0o600)
         view = memoryview(data)
         while view:
