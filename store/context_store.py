@@ -37,7 +37,7 @@ from azctx.projections.view import (
 )
 from azctx.store import caller as callers
 from azctx.store import past, processes, writing
-from azctx.store.azcli.runtime import sweep_stale_runs
+from azctx.store.azcli.sweep import sweep
 from azctx.store.loader import (
     StateCache,
     decoded,
@@ -109,12 +109,9 @@ class ContextStore:
 
     def _open(self) -> Log:
         if self._log is None:
-            from azctx.store.azcli.sweep import sweep
-
             # Every command opens its store, a read included: run folders a killed
             # azctx left behind (SIGKILL), and the folders (and secrets) of sessions
             # whose shell is gone or whose ttl ran out, live no longer than that.
-            sweep_stale_runs(self._environ)
             sweep(self._environ)
             self._log = open_log(self._target, environ=self._environ)
         return self._log

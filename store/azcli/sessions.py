@@ -39,7 +39,7 @@ from azctx.store.azcli.folders import (
     write_private,
 )
 from azctx.store.azcli.runtime import inside, runtime_root, setting
-from azctx.store.azcli.sweep import SESSION_PREFIX, write_owner
+from azctx.store.azcli.sweep import OWNER, SESSION_PREFIX
 from azctx.store.errors import TamperedError
 
 META = ".azctx-session.json"
@@ -94,7 +94,7 @@ def open_session(state: State, session: str, environ: Mapping[str, str], unseal:
     meta = {"previous": previous, "caller": str(caller), "extensions": extensions}
     write_private(directory / META, json.dumps(meta))
     info = state.sessions[session]
-    write_owner(directory, info.shell, info.expires)
+    write_private(directory / OWNER, f"{info.shell or '-'}\n{int(info.expires.timestamp())}\n")
     paths = {"caller": str(caller), "extensions": extensions}
     _write(directory, session_default(state, session, datetime.now(UTC)), unseal, paths)
     return directory
