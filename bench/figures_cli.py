@@ -267,7 +267,7 @@ def run_figures(root: Path, rounds: int, az: AzCli | None) -> Iterator[Row]:
 
 
 def session_figure(root: Path, rounds: int) -> Row:
-    """A user-scope ``select`` (autosave on, no ``--scope``) with ``AZCTX_SESSION`` (and
+    """A user-scope ``select`` (``--scope user``) with ``AZCTX_SESSION`` (and
     whatever else ``session start`` exports) set, against the same select without."""
     store = new_store(root / "session")
     populate(store)
@@ -278,8 +278,9 @@ def session_figure(root: Path, rounds: int) -> Row:
     figure = "`azctx select NAME` with a live session / without"
     pair = Pair(
         figure,
-        alternating(lambda name: live.azctx("select", name), names[0:2]),
-        alternating(lambda name: run.azctx("select", name), names[2:4]),
+        # --scope user: in a live session a plain select changes the session's own.
+        alternating(lambda name: live.azctx("select", name, "--scope", "user"), names[0:2]),
+        alternating(lambda name: run.azctx("select", name, "--scope", "user"), names[2:4]),
         1.1,
     )
     row = measure(pair, rounds)

@@ -10,7 +10,8 @@ least 10 rounds. The output is one markdown table whose columns never change:
 figure, measured, baseline, ratio, target, result.
 
 Figures (``--only``): latency, startup, everyday, run, session, postgres (azctx commands,
-in figures_cli.py and figures_postgres.py), replay, append, concurrency, growth, memory
+in figures_cli.py and figures_postgres.py), shell (what ``azctx init`` costs a prompt and
+a shell start, in figures_shell.py), replay, append, concurrency, growth, memory
 (the store, in figures_store.py).
 """
 
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import figures_cli as cli
 import figures_postgres as pg
+import figures_shell as sh
 import figures_store as st
 from azcli import AzCli
 from report import Row, print_table
@@ -39,6 +41,7 @@ FIGURES = (
     "everyday",
     "run",
     "session",
+    "shell",
     "postgres",
     "replay",
     "append",
@@ -101,6 +104,8 @@ def figures(root: Path, args: argparse.Namespace, sizes: Sizes, az: AzCli | None
         rows += cli.run_figures(root, rounds, az)
     if "session" in only:
         rows.append(cli.session_figure(root, rounds))
+    if "shell" in only:
+        rows += sh.shell_figures(root, rounds)
     if "postgres" in only:
         rows += pg.postgres_figures(root, rounds, az, args.postgres)
     big: BenchStore | None = None

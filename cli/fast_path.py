@@ -1,7 +1,7 @@
 """The commands a shell runs at every prompt, and in front of every tool, without
 typer: ``azctx`` alone (a list), ``azctx current``, ``azctx list [--json] [--names]
-[--wide]``, ``azctx select NAME`` and ``azctx run [--context NAME] -- CMD [ARG...]``,
-with nothing else on the command line.
+[--wide]``, ``azctx select NAME``, ``azctx run [--context NAME] -- CMD [ARG...]`` and
+``azctx init SHELL`` (at every shell start), with nothing else on the command line.
 
 Importing typer and building its command tree costs more than these commands do, so
 their few exact spellings are recognised here, and they call the same
@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from azctx.cli import render
+from azctx.cli.shell.scripts import SHELLS
 from azctx.events import AzctxError
 
 if TYPE_CHECKING:
@@ -86,6 +87,17 @@ def _echo_err(text: str) -> None:
     _echo(text, err=True)
 
 
+def _init(shell: str) -> Command:
+    def run(environ: Mapping[str, str]) -> int:
+        from azctx.cli.shell.starting import azctx_exe, init_script
+
+        with _store(environ) as store:
+            sys.stdout.write(init_script(shell, azctx_exe(), environ, store, _echo_err))
+        return 0
+
+    return run
+
+
 def plan(argv: Sequence[str], environ: Mapping[str, str]) -> Command | None:
     """The command for ``argv`` when it is one of the spellings above, else None."""
     if "_AZCTX_COMPLETE" in environ:
@@ -102,6 +114,8 @@ def plan(argv: Sequence[str], environ: Mapping[str, str]) -> Command | None:
             return _list(flags)
         case ["select", name] if not name.startswith("-"):
             return _select(name)
+        case ["init", shell] if shell in SHELLS:
+            return _init(shell)
         case ["run", "--", *command] if command:
             return _run(None, command)
         case ["run", "--context", name, "--", *command] if command and not name.startswith("-"):

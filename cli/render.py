@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 if TYPE_CHECKING:
     from azctx.projections.history import HistoryRow
     from azctx.projections.view import View, ViewContext
-    from azctx.store.results import KeyStatus, OperationResult, SessionStatus
+    from azctx.store.results import KeyStatus, OperationResult, SessionRow, SessionStatus
 
 
 class Echo(Protocol):
@@ -238,6 +238,37 @@ def session_json(status: SessionStatus) -> dict[str, Any]:
         "state": status.state,
         "expires": None if status.expires is None else utc_z(status.expires),
     }
+
+
+def session_row_json(row: SessionRow) -> dict[str, Any]:
+    return {
+        "session": row.session_id,
+        "pid": row.pid,
+        "shell": row.shell,
+        "started": utc_z(row.started),
+        "expires": utc_z(row.expires),
+        "default": row.default,
+        "this_shell": row.mine,
+    }
+
+
+def session_rows_text(rows: Sequence[SessionRow]) -> list[str]:
+    """One line per session: a header, then '*' for the caller's own."""
+    if not rows:
+        return ["no live session on this host"]
+    lines = [
+        "  SESSION             PID      SHELL  STARTED              EXPIRES              DEFAULT"
+    ]
+    for row in rows:
+        mark = "*" if row.mine else " "
+        pid = "-" if row.pid is None else str(row.pid)
+        started = row.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        expires = row.expires.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        lines.append(
+            f"{mark} {row.session_id:<19} {pid:<8} {row.shell or '-':<6} {started}  {expires}  "
+            f"{row.default or '-'}"
+        )
+    return lines
 
 
 def session_text(status: SessionStatus) -> str:

@@ -165,7 +165,7 @@ _SCALARS: dict[str, Reader] = {
     "ScopeName": _choice(SCOPES),
     "CredentialKind": _choice(CREDENTIAL_KINDS),
     "ImportSource": _choice(("az-powershell", "az-cli")),
-    "EndReason": _choice(("ended", "expired")),
+    "EndReason": _choice(("ended", "expired", "shell-gone")),
     "CellType": _choice(tuple(CELL_VALUES)),
 }
 #: The records a JSON value can be read as (``register`` adds those of other layers).

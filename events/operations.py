@@ -37,7 +37,7 @@ Operation = Literal[
     "unprotect",
 ]
 ImportSource = Literal["az-powershell", "az-cli"]
-EndReason = Literal["ended", "expired"]
+EndReason = Literal["ended", "expired", "shell-gone"]
 
 
 class Added(NamedTuple):
@@ -88,6 +88,14 @@ class Undone(NamedTuple):
 class SessionStarted(NamedTuple):
     session_id: SessionId
     expires: datetime
+    #: The shell the session lives in, as ``store.processes`` marks a process; None in
+    #: events written before sessions knew their shell (and for a library session).
+    shell: str | None = None
+    #: The shell's kind (bash, zsh, fish, pwsh, sh), for ``session list``.
+    shell_name: str | None = None
+    #: The live session of the shell this one was started inside, whose default it
+    #: started from.
+    parent: str | None = None
 
 
 class SessionEnded(NamedTuple):

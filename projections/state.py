@@ -56,6 +56,8 @@ class SessionInfo(NamedTuple):
     expires: datetime
     ended: bool
     actor: Actor
+    shell: str | None = None
+    shell_name: str | None = None
 
 
 class State(NamedTuple):
@@ -307,9 +309,10 @@ def _apply_ledger_or_session(work: _Work, seq: int, event: Event) -> None:
         work.own_ledger().record(seq, op.target)
     elif isinstance(op, SessionStarted):
         work.own_sessions()[op.session_id] = SessionInfo(
-            op.session_id, event.time, op.expires, False, event.actor
+            op.session_id, event.time, op.expires, False, event.actor, op.shell, op.shell_name
         )
-        work.own_process()[op.session_id] = EMPTY_SCOPE
+        # The cells it started with (a nested shell's default) are set already.
+        work.own_process().setdefault(op.session_id, EMPTY_SCOPE)
     elif isinstance(op, SessionEnded):
         sessions = work.own_sessions()
         info = sessions.get(op.session_id)

@@ -25,12 +25,14 @@ Where = Literal["user", "process"]
 
 
 class Caller(NamedTuple):
-    """Who asks, when, from which session, with which ``AZCTX_AUTOSAVE``."""
+    """Who asks, when, from which session, with which ``AZCTX_AUTOSAVE``, and inside
+    which ``azctx run`` (the context it runs as, from ``AZCTX_CONTEXT``)."""
 
     actor: Actor
     time: datetime
     session: str | None = None
     autosave_env: bool | None = None
+    run_context: str | None = None
 
 
 class ViewContext(NamedTuple):
@@ -186,7 +188,7 @@ def select_notes(state: State, caller: Caller, name: str) -> tuple[str, ...]:
     if own is not None and name_key(own[0].name) != key:
         return (
             f"hint: session {caller.session} has its own default '{own[0].name}', "
-            "which wins in this session (azctx select NAME --scope process changes it)",
+            "which wins in this shell (azctx select NAME without --scope changes it)",
         )
     return ()
 
@@ -230,7 +232,9 @@ def view(state: State, caller: Caller) -> View:
     found = _found(state.user, process, saved)
     default_key: str | None = None
     user_default = state.user.default if saved else None
-    for name in (process.default if process is not None else None, user_default):
+    # Inside ``azctx run`` the run's context is the default: what the child acts as.
+    own_default = process.default if process is not None else None
+    for name in (caller.run_context, own_default, user_default):
         if name is not None and name_key(name) in found:
             default_key = name_key(name)
             break

@@ -60,7 +60,8 @@ def caller(environ: Mapping[str, str]) -> Caller:
             f"AZCTX_SESSION is not a session id: {shown(session)}",
             hint='unset AZCTX_SESSION, or start a session: eval "$(azctx session start)"',
         )
-    return Caller(actor(), datetime.now(UTC), session, env_autosave)
+    run_context = environ.get("AZCTX_CONTEXT") or None
+    return Caller(actor(), datetime.now(UTC), session, env_autosave, run_context)
 
 
 def session_warning(session: str | None, status: str) -> str | None:

@@ -36,8 +36,8 @@ from azctx.projections.view import (
     view,
 )
 from azctx.store import caller as callers
-from azctx.store import past, writing
-from azctx.store.azcli.runtime import sweep_stale_runs
+from azctx.store import past, processes, writing
+from azctx.store.azcli.sweep import sweep
 from azctx.store.loader import (
     StateCache,
     decoded,
@@ -51,8 +51,10 @@ from azctx.store.opening import open_log
 from azctx.store.results import (
     KeyStatus,
     OperationResult,
+    PinResult,
     RunEnvironment,
     SessionInfo,
+    SessionRow,
     SessionStatus,
 )
 from azctx.store.rows import VerifyReport
@@ -107,9 +109,10 @@ class ContextStore:
 
     def _open(self) -> Log:
         if self._log is None:
-            # Every command opens its store: run folders a killed azctx left behind
-            # (SIGKILL) live no longer than the next command, whichever it is.
-            sweep_stale_runs(self._environ)
+            # Every command opens its store, a read included: run folders a killed
+            # azctx left behind (SIGKILL), and the folders (and secrets) of sessions
+            # whose shell is gone or whose ttl ran out, live no longer than that.
+            sweep(self._environ)
             self._log = open_log(self._target, environ=self._environ)
         return self._log
 
@@ -220,7 +223,7 @@ class ContextStore:
         from azctx.projections.decisions.contexts import decide_select
 
         outcome = self._write(lambda _l, s, c: decide_select(s, c, name, scope, yes))
-        return self._result(outcome, selected(outcome[1].subject or name))
+        return self._result(outcome, selected(outcome[1], name))
 
     def select_previous(self, scope: str | None = None, *, yes: bool = False) -> OperationResult:
         """Select the context that was the default before the current one (``select -``).
@@ -229,7 +232,7 @@ class ContextStore:
         from azctx.projections.decisions.contexts import decide_select_previous
 
         outcome = self._write(lambda _l, s, c: decide_select_previous(s, c, scope, yes))
-        return self._result(outcome, selected(outcome[1].subject or "-"))
+        return self._result(outcome, selected(outcome[1], "-"))
 
     def protect(self, name: str, *, scope: str | None = None) -> OperationResult:
         """Mark a context protected: selecting it or running as it asks first."""
@@ -342,25 +345,119 @@ class ContextStore:
         outcome = self._write(decider)
         return self._result(outcome, undone(outcome[1], subjects[-1]))
 
-    def start_session(self, ttl: str = "24h") -> SessionInfo:
-        """Start a shell session that ends by itself after ``ttl`` (e.g. ``30m``, ``8h``)
-        and prepare its own Azure CLI folder. Returns its id (for ``AZCTX_SESSION``)
-        and expiry; raises ``BadInput`` for a malformed ``ttl``."""
-        from azctx.projections.decisions.sessions import decide_session_start
+    def start_session(
+        self,
+        ttl: str = "24h",
+        *,
+        shell: str | None = None,
+        pid: int | None = None,
+        new: bool = False,
+    ) -> SessionInfo:
+        """A new session. With ``shell`` (its kind), the session lives in that shell,
+        the process ``pid`` (default: the parent of this process, the shell that runs
+        ``eval "$(azctx session start)"``), and ends when it is gone; a shell that has a
+        live session of its own is refused one more, unless ``new`` ends that first.
+        Returns its id (for ``AZCTX_SESSION``) and expiry; raises ``BadInput`` for a
+        malformed ``ttl``."""
+        from azctx.projections.decisions.sessions import Shell, decide_session_start, own_session
 
         lifetime = parse_ttl(ttl)
         session_id = session_id_from(os.urandom(SESSION_ID_BYTES))
+        marked = None if shell is None else Shell(shell_mark(pid), shell)
+        if new and marked is not None and own_session(self.state(), self._caller(), marked.mark):
+            self.end_session()
 
         def decider(_log: Log, state: State, caller: Caller) -> Decision:
             expires = caller.time + lifetime
-            return decide_session_start(state, caller, session_id=session_id, expires=expires)
+            return decide_session_start(
+                state, caller, session_id=session_id, expires=expires, shell=marked
+            )
 
-        _, event, _ = self._write(decider)
+        _, event, notes = self._write(decider)
         assert isinstance(event.op, SessionStarted)
         from azctx.store.azcli.sessions import start_session_dir  # the session's own az folder
 
         start_session_dir(self.state(), session_id, self._environ, self._open().unseal, self._warn)
-        return SessionInfo(session_id, event.op.expires)
+        return SessionInfo(session_id, event.op.expires, event.op.parent, notes)
+
+    def own_session(self, shell_pid: int | None = None) -> str | None:
+        """The caller's live session when it belongs to the shell ``shell_pid`` (default:
+        this process's parent), else None: the shell has none of its own yet."""
+        from azctx.projections.decisions.sessions import own_session
+
+        return own_session(self.state(), self._caller(), shell_mark(shell_pid))
+
+    def allow_pin(self, directory: str | None = None) -> str:
+        """Honour the ``.azctx`` file of ``directory`` (as it is now) from now on."""
+        from azctx.store.pins import allow
+
+        pin = allow(directory, self._environ)
+        if self.view().get(pin.name) is None:
+            self._warn(f"{pin.path} names '{pin.name}', which is not a context here")
+        return f"allowed {pin.path} (context '{pin.name}')"
+
+    def disallow_pin(self, directory: str | None = None) -> str:
+        from azctx.store.pins import disallow, pin_file
+
+        path = pin_file(directory)
+        if not disallow(directory, self._environ):
+            raise Refused(f"{path} was not allowed")
+        return f"{path} is no longer honoured"
+
+    def pin(self, path: str, previous: str | None = None) -> PinResult:
+        """A shell crossed a pin boundary: it is now under the pin file ``path`` ("" for
+        none). Entering a pin makes its context the shell's own default; leaving the
+        last one brings back ``previous``, the default from before the first pin."""
+        from azctx.store.pins import pin_warning
+
+        if self.session_status().state != "live":  # else a pin would move the saved default
+            self._warn("a directory pin needs this shell's own session")
+            return PinResult(previous, None)
+        if not path:
+            if not previous or self.view().get(previous) is None:
+                return PinResult(None, None)
+            summary = self.select(previous).summary
+            return PinResult(None, f"left the pinned folder: {summary}")
+        pin, warning = pin_warning(path, self._environ)
+        if pin is None:
+            self._warn(str(warning))
+            return PinResult(previous, None)
+        shown = self.view()
+        if shown.get(pin.name) is None:
+            self._warn(f"{path} names '{pin.name}', which is not a context here")
+            return PinResult(previous, None)
+        before = previous or shown.default
+        if shown.default is not None and shown.default.casefold() == pin.name.casefold():
+            return PinResult(before, None)
+        summary = self.select(pin.name).summary
+        return PinResult(before, f"pinned by {path}: {summary}")
+
+    def sessions(self) -> list[SessionRow]:
+        """The live sessions of this host, with their shells, oldest first."""
+        from azctx.projections.handoff.session_default import live_sessions, session_default
+        from azctx.store.writing import shell_gone
+
+        state, here = self.state(), callers.actor().host
+        now = self._caller().time
+        rows = []
+        for sid in live_sessions(state, now):
+            info = state.sessions[sid]
+            if info.actor.host != here or shell_gone(info, here):
+                continue
+            mark = None if info.shell is None else processes.parse(info.shell)
+            choice = session_default(state, sid, now)
+            rows.append(
+                SessionRow(
+                    sid,
+                    None if mark is None else mark.pid,
+                    info.shell_name,
+                    info.started,
+                    info.expires,
+                    None if choice is None else choice.context.name,
+                    sid == self._caller().session,
+                )
+            )
+        return rows
 
     def end_session(self) -> OperationResult:
         """End the session ``AZCTX_SESSION`` names and destroy its secrets. Returns the
@@ -596,8 +693,23 @@ def _new_default(event: Event) -> str:
     return ""
 
 
-def selected(name: str) -> str:
-    return f"default context is now '{name}'"
+def shell_mark(pid: int | None) -> str:
+    """The mark of the shell process ``pid`` (default: this process's parent)."""
+    from azctx.events import BadInput
+
+    wanted = processes.shell_of(os.getppid()) if pid is None else pid
+    mark = processes.mark_of(wanted)
+    if mark is None:
+        raise BadInput(f"no process {wanted} runs here", hint="--pid names the shell's process")
+    return mark.text()
+
+
+def selected(event: Event, name: str) -> str:
+    """What a select says: the new default, and which scope it changed."""
+    name = event.subject or name
+    if event.scope == "process":
+        return f"this shell's default context is now '{name}'"
+    return f"the saved default context (user scope) is now '{name}'"
 
 
 __all__ = [

@@ -79,6 +79,42 @@ def mark_of(pid: int) -> ProcessMark | None:
     return ProcessMark(pid, start, _boot(), _namespace())
 
 
+def shell_of(pid: int) -> int:
+    """The shell whose command ``pid`` runs: ``pid`` itself, or, while ``pid`` is a
+    forked copy of its parent (a subshell running a command substitution, which a shell
+    with traps set does not replace by the command), that parent. A nested interactive
+    shell leads its own process group, so it is never taken for its parent."""
+    while True:
+        parent = _parent(pid)
+        if parent is None or parent <= 1 or _leads_group(pid):
+            return pid
+        if _identity(pid) is None or _identity(pid) != _identity(parent):
+            return pid
+        pid = parent
+
+
+def _parent(pid: int) -> int | None:
+    stat = _read(f"/proc/{pid}/stat")
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else None
+
+
+def _leads_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except OSError:
+        return True
+
+
+def _identity(pid: int) -> tuple[str, bytes] | None:
+    """The program and command line of ``pid``."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return os.readlink(f"/proc/{pid}/exe"), file.read()
+    except OSError:
+        return None
+
+
 def current() -> ProcessMark:
     """This process's own mark."""
     mark = mark_of(os.getpid())

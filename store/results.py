@@ -20,6 +20,29 @@ class OperationResult(NamedTuple):
 class SessionInfo(NamedTuple):
     session_id: str
     expires: datetime
+    #: The session of the shell it was started inside, whose default it started from.
+    parent: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+class PinResult(NamedTuple):
+    """What a shell keeps after crossing a pin boundary: the default to bring back on
+    leaving the pins (None: nothing to bring back), and what changed (None: nothing)."""
+
+    previous: str | None
+    summary: str | None
+
+
+class SessionRow(NamedTuple):
+    """One live session of this host, for ``session list``."""
+
+    session_id: str
+    pid: int | None
+    shell: str | None
+    started: datetime
+    expires: datetime
+    default: str | None
+    mine: bool
 
 
 class SessionStatus(NamedTuple):

@@ -1,6 +1,7 @@
 """The write path's steps, for ``ContextStore``: an event as a log row, sessions past
-their ttl ended by the next write, secrets sealed under their account's data key, and
-the data keys a disconnect or clear must destroy besides its own."""
+their ttl or whose shell is gone ended by the next write, secrets sealed under their
+account's data key, and the data keys a disconnect or clear must destroy besides its
+own."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from azctx.events import (
     Credential,
     CredentialKind,
     Disconnected,
+    EndReason,
     Event,
     account_key,
     check_secret,
@@ -19,7 +21,7 @@ from azctx.events import (
     encode,
 )
 from azctx.projections.decisions.decision import Decision
-from azctx.projections.state import State, evolve
+from azctx.projections.state import SessionInfo, State, evolve
 from azctx.projections.view import Caller
 from azctx.store.log import Log
 from azctx.store.rows import Entry
@@ -51,15 +53,30 @@ def expire_sessions(log: Log, state: State, caller: Caller, keep: str | None = N
     from azctx.projections.decisions.sessions import decide_session_end
 
     for sid, info in list(state.sessions.items()):
-        if info.ended or info.expires > caller.time or sid == keep:
+        if info.ended or sid == keep:
+            continue
+        if info.expires <= caller.time:
+            reason: EndReason = "expired"
+        elif shell_gone(info, caller.actor.host):
+            reason = "shell-gone"
+        else:
             continue
         key_ids = tuple(log.session_key_ids(sid))
-        decision = decide_session_end(
-            state, caller, session_id=sid, key_ids=key_ids, reason="expired"
-        )
+        decision = decide_session_end(state, caller, session_id=sid, key_ids=key_ids, reason=reason)
         entry = record(log, decision.event)
         state = evolve(state, entry.seq, decision.event)
     return state
+
+
+def shell_gone(info: SessionInfo, host: str) -> bool:
+    """Whether the session's shell, a process of this host, no longer runs (a shell
+    on another host is that host's to judge)."""
+    from azctx.store import processes
+
+    if info.shell is None or info.actor.host != host:
+        return False
+    mark = processes.parse(info.shell)
+    return mark is not None and not processes.alive(mark)
 
 
 def sealed(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from azctx.store import processes
-from azctx.store.azcli import runtime
+from azctx.store.azcli import runtime, sweep
 from azctx.store.context_store import ContextStore
 from test_adversarial_support import AZCTX, assert_error, home, run, store_path
 
@@ -281,7 +281,7 @@ def test_a_live_run_folder_of_another_pid_namespace_or_a_reused_pid_is_told_apar
     }
     for folder in folders.values():
         _private(folder)
-    runtime.sweep_stale_runs(sp_env)
+    sweep.sweep(sp_env)
     assert folders["mine"].exists() and folders["namespace"].exists()
     assert not folders["reused"].exists()  # this pid, but not the process that made it
 

@@ -120,7 +120,7 @@ def test_every_shell_syntax_sets_and_restores(
     assert sessions(world) == []
 
 
-def test_an_expired_sessions_folder_goes_with_the_next_write(world: AzWorld) -> None:
+def test_an_expired_sessions_folder_goes_with_the_next_command(world: AzWorld) -> None:
     start = world.ok("session", "start", "--ttl", "1s").splitlines()[0]
     session = start.split("=", 1)[1]
     (folder,) = sessions(world)
@@ -129,9 +129,10 @@ def test_an_expired_sessions_folder_goes_with_the_next_write(world: AzWorld) -> 
     while world.azctx("session", "status", env=env).returncode == 0:  # still live
         assert datetime.now(UTC) < deadline, "the session never expired"
         subprocess.run(["sleep", "0.2"], check=True)
-    assert folder.exists()  # a read changes nothing
-    world.ok("select", "prod")
-    assert not folder.exists()
+    assert not folder.exists()  # a read removed it, and wrote nothing
+    assert "session-end" not in world.ok("history", "--limit", "1")
+    world.ok("select", "prod")  # the next write records the end
+    assert "session-end" in world.ok("history", "--limit", "2")
     assert holding(world.root, SP_SECRET.encode()) == []
 
 

@@ -317,10 +317,19 @@ def test_at_shows_the_view_after_an_operation_or_a_time(azctx_cli: AzctxCli) -> 
 def test_select_and_select_dash_toggle(azctx_cli: AzctxCli) -> None:
     add(azctx_cli, "a")
     add(azctx_cli, "b")
-    assert azctx_cli("select", "-").stdout == "default context is now 'a' (operation 3)\n"
-    assert azctx_cli("select", "-").stdout == "default context is now 'b' (operation 4)\n"
+    assert (
+        azctx_cli("select", "-").stdout
+        == "the saved default context (user scope) is now 'a' (operation 3)\n"
+    )
+    assert (
+        azctx_cli("select", "-").stdout
+        == "the saved default context (user scope) is now 'b' (operation 4)\n"
+    )
     assert azctx_cli("current").stdout == "b\n"
-    assert azctx_cli("select", "A").stdout == "default context is now 'a' (operation 5)\n"
+    assert (
+        azctx_cli("select", "A").stdout
+        == "the saved default context (user scope) is now 'a' (operation 5)\n"
+    )
     assert azctx_cli("current").stdout == "a\n"
 
 
@@ -499,8 +508,12 @@ def test_a_session_has_its_own_process_scope(azctx_cli: AzctxCli) -> None:
     ("shell", "start", "end"),
     [
         ("bash", "export AZCTX_SESSION={}", "unset AZCTX_SESSION"),
-        ("fish", "set -gx AZCTX_SESSION {}", "set -e AZCTX_SESSION"),
-        ("pwsh", "$env:AZCTX_SESSION = '{}'", "Remove-Item Env:AZCTX_SESSION"),
+        ("fish", "set -gx AZCTX_SESSION '{}'", "set -e AZCTX_SESSION"),
+        (
+            "pwsh",
+            "$env:AZCTX_SESSION = '{}'",
+            "Remove-Item Env:AZCTX_SESSION -ErrorAction SilentlyContinue",
+        ),
     ],
 )
 def test_session_start_and_end_print_shell_lines(
@@ -508,13 +521,16 @@ def test_session_start_and_end_print_shell_lines(
 ) -> None:
     started = azctx_cli("session", "start", "--shell", shell)
     pattern = re.escape(start).replace(r"\{\}", r"([A-Za-z0-9_-]+)")
-    first, folder = started.stdout.splitlines()  # and the session's AZURE_CONFIG_DIR
+    # and the session's AZURE_CONFIG_DIR, and its folder for the prompt segment
+    first, folder, own = started.stdout.splitlines()
     match = re.fullmatch(pattern, first)
     assert match is not None, started.stdout
     assert folder.startswith(("export AZURE_CONFIG_DIR=", "set -gx AZURE_CONFIG_DIR ", "$env:AZ"))
+    assert "AZCTX_SESSION_DIR" in own
     sid = match.group(1)
     ended = azctx_cli("session", "end", "--shell", shell, env={"AZCTX_SESSION": sid})
     assert ended.stdout.splitlines()[0] == end
+    assert "AZCTX_SESSION_DIR" in ended.stdout.splitlines()[-1]
     assert "ended" in ended.stderr
 
 
@@ -545,9 +561,9 @@ def test_user_select_shadowed_by_the_session_default_says_so(azctx_cli: AzctxCli
     add(azctx_cli, "a")
     add(azctx_cli, "b")
     mine: dict[str, str | None] = {"AZCTX_SESSION": start_session(azctx_cli)}
-    azctx_cli("select", "b", "--scope", "process", env=mine)
-    shadowed = azctx_cli("select", "a", env=mine)
-    assert shadowed.stdout.startswith("default context is now 'a'")
+    azctx_cli("select", "b", env=mine)  # in a live session: the session's own default
+    shadowed = azctx_cli("select", "a", "--scope", "user", env=mine)
+    assert shadowed.stdout.startswith("the saved default context (user scope) is now 'a'")
     assert shadowed.stderr.startswith("hint: ") and "'b'" in shadowed.stderr
     assert len(shadowed.stderr.splitlines()) == 1
     assert azctx_cli("current", env=mine).stdout == "b\n"

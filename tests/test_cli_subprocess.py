@@ -84,7 +84,10 @@ def _user_story(run: Run, tmp_path: Path) -> None:
     assert json.loads(run("show", "--json", "--at", "1").stdout)["name"] == "a"
     assert run("current").stdout == "b\n"
     run("select", "a")
-    assert run("select", "-").stdout == "default context is now 'b' (operation 5)\n"
+    assert (
+        run("select", "-").stdout
+        == "the saved default context (user scope) is now 'b' (operation 5)\n"
+    )
     run("rename", "c", "d")
     run("rename", "a", "d", "--force")  # replaces d
     run("remove", "d")

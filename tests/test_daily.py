@@ -27,13 +27,13 @@ def two(azctx_cli: AzctxCli) -> AzctxCli:
 
 def test_select_by_subscription_id_names_the_context(two: AzctxCli) -> None:
     done = two("select", SUB_PROD)
-    assert "default context is now 'prod'" in done.stdout
+    assert "the saved default context (user scope) is now 'prod'" in done.stdout
     assert two("current").stdout == "prod\n"
 
 
 def test_select_by_subscription_name_any_case(two: AzctxCli) -> None:
     done = two("select", "contoso dev")
-    assert "default context is now 'dev'" in done.stdout
+    assert "the saved default context (user scope) is now 'dev'" in done.stdout
 
 
 def test_show_and_remove_by_subscription_id(two: AzctxCli) -> None:
@@ -168,7 +168,9 @@ def test_selecting_a_protected_context_without_a_terminal_needs_yes(two: AzctxCl
     assert refused.stderr == "error: 'prod' is a protected context\nhint: pass --yes to confirm\n"
     assert two.head() == before
     two("select", "-", code=1)  # going back to it asks too
-    assert two("select", "prod", "--yes").stdout.startswith("default context is now 'prod'")
+    assert two("select", "prod", "--yes").stdout.startswith(
+        "the saved default context (user scope) is now 'prod'"
+    )
     assert two("current").stdout == "prod\n"
 
 

@@ -70,7 +70,7 @@ def test_builtin_picker_filters_moves_and_selects(env: dict[str, str]) -> None:
     child.send(UP)
     child.send(DOWN)
     child.send("\r")
-    child.expect("default context is now 'dev-us'")
+    child.expect("context \\(user scope\\) is now 'dev-us'")
     assert _ended(child) == 0
     assert _current(env) == "dev-us"
 
@@ -80,7 +80,7 @@ def test_builtin_picker_filter_by_subscription_name_words(env: dict[str, str]) -
     child.expect("context> ")
     child.send("contoso prod")
     child.send("\r")
-    child.expect("default context is now 'prod'")
+    child.expect("context \\(user scope\\) is now 'prod'")
     assert _ended(child) == 0
 
 
@@ -112,7 +112,7 @@ def test_fzf_picker_when_fzf_is_on_path(env: dict[str, str]) -> None:
     child.send("eu")
     child.expect("dev-eu")
     child.send("\r")
-    child.expect("default context is now 'dev-eu'")
+    child.expect("context \\(user scope\\) is now 'dev-eu'")
     assert _ended(child) == 0
     child = _fzf(with_fzf)
     child.send("\x1b")

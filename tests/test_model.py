@@ -174,6 +174,12 @@ class Model:
                 return self.need_live(caller)
         return "user" if self.autosave(caller)[0] else self.need_live(caller)
 
+    def select_target(self, caller: Caller, scope: str | None, name: str | None = None) -> str:
+        """A select in a live session without --scope changes that session's default."""
+        if scope is None and caller.session in self.sessions:
+            return str(caller.session)
+        return self.target(caller, scope, name)
+
     def names(self, caller: Caller, target: str) -> dict[str, Context]:
         if target == "user":
             return dict(self.user.contexts)
@@ -310,7 +316,7 @@ class ModelOps:
     def select(self, c: Caller, name: str, scope: str | None) -> Model:
         if name_problem(name):  # bad input even where it is only looked up
             raise MBad(name)
-        t = self.m.target(c, scope, name)
+        t = self.m.select_target(c, scope, name)
         found = self.m.names(c, t).get(fold(name))
         if found is None:
             raise MRefused("unknown")
@@ -321,7 +327,7 @@ class ModelOps:
         return self.run(c, "select", "user" if t == "user" else "process", apply)
 
     def select_previous(self, c: Caller, scope: str | None) -> Model:
-        t = self.m.target(c, scope)
+        t = self.m.select_target(c, scope)
         sc = self.m.scope(t)
         current = fold(sc.default) if sc.default else None
         name = earlier(sc, current, self.m.names(c, t))

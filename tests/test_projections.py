@@ -236,7 +236,9 @@ def test_an_operation_on_a_context_seen_in_the_process_scope_acts_there() -> Non
     log.add("saved", select=False)
     decision = d.decide_select(log.state, log.caller(sid), "MINE")
     assert decision.event.scope == "process"
-    assert d.decide_select(log.state, log.caller(sid), "saved").event.scope == "user"
+    # A select in a live session is the session's own, a user context included.
+    assert d.decide_select(log.state, log.caller(sid), "saved").event.scope == "process"
+    assert d.decide_select(log.state, log.caller(), "saved").event.scope == "user"
     assert d.decide_remove(log.state, log.caller(sid), "mine", force=True).event.scope == "process"
 
 
@@ -258,13 +260,13 @@ def test_user_select_shadowed_by_the_session_default_says_so() -> None:
     log.add("one")
     log.add("two", select=False)
     log.do(d.decide_select(log.state, log.caller(sid), "one", "process"))
-    decision = d.decide_select(log.state, log.caller(sid), "two")
+    decision = d.decide_select(log.state, log.caller(sid), "two", "user")
     assert decision.event.scope == "user"
     assert len(decision.notes) == 1 and decision.notes[0].startswith("hint: ")
     assert d.decide_select(log.state, log.caller(), "two").notes == ()
     # No hint once the session's own default is gone from its view.
     log.do(d.decide_remove(log.state, log.caller(), "one", force=True))
-    assert d.decide_select(log.state, log.caller(sid), "two").notes == ()
+    assert d.decide_select(log.state, log.caller(sid), "two", "user").notes == ()
 
 
 # --- add ------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def test_a_writer_waits_for_its_turn_then_writes(
     started = time.monotonic()
     result = store.select("a")
     assert time.monotonic() - started >= 0.25  # it did wait for the other turn
-    assert result.summary.startswith("default context is now 'a'")
+    assert result.summary.startswith("the saved default context (user scope) is now 'a'")
     store.close()
 
 

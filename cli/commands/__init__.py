@@ -5,6 +5,6 @@ arguments, calls one ``ContextStore`` method and renders the result."""
 from __future__ import annotations
 
 from azctx.cli.app import app
-from azctx.cli.commands import autosave, contexts, files, keys, log, run, sessions
+from azctx.cli.commands import autosave, contexts, files, hooks, keys, log, run, sessions
 
-__all__ = ["app", "autosave", "contexts", "files", "keys", "log", "run", "sessions"]
+__all__ = ["app", "autosave", "contexts", "files", "hooks", "keys", "log", "run", "sessions"]

@@ -1,4 +1,4 @@
-"""``azctx session start|end|status``: the shell's own process scope."""
+"""``azctx session start|end|status|list``: the shell's own process scope."""
 
 from __future__ import annotations
 
@@ -14,16 +14,11 @@ from azctx.cli.app import (
     store_of,
 )
 
-SHELL_EXPORT: dict[str, tuple[str, str]] = {
-    "bash": ("export AZCTX_SESSION={sid}", "unset AZCTX_SESSION"),
-    "zsh": ("export AZCTX_SESSION={sid}", "unset AZCTX_SESSION"),
-    "sh": ("export AZCTX_SESSION={sid}", "unset AZCTX_SESSION"),
-    "fish": ("set -gx AZCTX_SESSION {sid}", "set -e AZCTX_SESSION"),
-    "pwsh": ("$env:AZCTX_SESSION = '{sid}'", "Remove-Item Env:AZCTX_SESSION"),
-}
-
-
 ShellOpt = Annotated[Shell, typer.Option("--shell", help="The shell to print for.")]
+
+
+def _note(text: str) -> None:
+    typer.echo(text, err=True)
 
 
 @session_app.command("start")
@@ -31,33 +26,38 @@ def session_start(
     ctx: typer.Context,
     ttl: Annotated[str, typer.Option("--ttl", help="Lifetime: 30m, 12h, 7d.")] = "24h",
     shell: ShellOpt = Shell.bash,
+    pid: Annotated[
+        int | None,
+        typer.Option(
+            "--pid",
+            help="The process of the shell the session lives in (default: the caller's shell).",
+        ),
+    ] = None,
+    new: Annotated[
+        bool,
+        typer.Option("--new", help="End this shell's own session first, and start another."),
+    ] = False,
 ) -> None:
-    """Start a session; use as: eval "$(azctx session start)"."""
-    from azctx.cli.shell.exports import session_dir_line
+    """Start this shell's session; use as: eval "$(azctx session start)"."""
+    from azctx.cli.shell.starting import start
 
-    info = store_of(ctx).start_session(ttl)
-    typer.echo(SHELL_EXPORT[shell.value][0].format(sid=info.session_id))
-    if (line := session_dir_line(shell.value, info.session_id, os.environ)) is not None:
+    _, lines = start(store_of(ctx), shell.value, os.environ, _note, ttl=ttl, pid=pid, new=new)
+    for line in lines:
         typer.echo(line)
-    typer.echo(
-        f"azctx: session {info.session_id} started (expires {render.local_expiry(info.expires)})",
-        err=True,
-    )
 
 
 @session_app.command("end")
 def session_end(ctx: typer.Context, shell: ShellOpt = Shell.bash) -> None:
     """End this shell's session; its secrets become unreadable forever."""
-    from azctx.cli.shell.exports import restore_line, session_restore
+    from azctx.cli.shell.exports import end_lines, session_restore
 
     back = session_restore(os.environ)  # read before the session's az folder goes
     result = store_of(ctx).end_session()
     for note in result.notes:
-        typer.echo(note, err=True)
-    typer.echo(SHELL_EXPORT[shell.value][1])
-    if (line := restore_line(shell.value, back)) is not None:
+        _note(note)
+    for line in end_lines(shell.value, back):
         typer.echo(line)
-    typer.echo(f"azctx: {result.summary}", err=True)
+    _note(f"azctx: {result.summary}")
 
 
 @session_app.command("status")
@@ -70,3 +70,14 @@ def session_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
         typer.echo(render.session_text(status))
         if status.state != "live":
             raise typer.Exit(1)
+
+
+@session_app.command("list")
+def session_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """The live sessions of this host, with their shells; '*' marks this shell's."""
+    rows = store_of(ctx).sessions()
+    if json_:
+        render.emit_json([render.session_row_json(row) for row in rows])
+    else:
+        for line in render.session_rows_text(rows):
+            typer.echo(line)

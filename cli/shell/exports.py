@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from azctx.store.azcli.sessions import Restore
 
 CONFIG_DIR = "AZURE_CONFIG_DIR"
+SESSION = "AZCTX_SESSION"
+#: The session's own folder, where the prompt segment reads the default's name (it
+#: stays right when a user points ``AZURE_CONFIG_DIR`` elsewhere).
+SESSION_DIR = "AZCTX_SESSION_DIR"
 
 
 def _fish_quote(value: str) -> str:
@@ -21,12 +25,21 @@ def _pwsh_quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def quote(shell: str, value: str) -> str:
+    """``value`` as one word of ``shell``'s syntax."""
+    if shell == "fish":
+        return _fish_quote(value)
+    if shell == "pwsh":
+        return _pwsh_quote(value)
+    return shlex.quote(value)
+
+
 def set_line(shell: str, name: str, value: str) -> str:
     if shell == "fish":
-        return f"set -gx {name} {_fish_quote(value)}"
+        return f"set -gx {name} {quote(shell, value)}"
     if shell == "pwsh":
-        return f"$env:{name} = {_pwsh_quote(value)}"
-    return f"export {name}={shlex.quote(value)}"
+        return f"$env:{name} = {quote(shell, value)}"
+    return f"export {name}={quote(shell, value)}"
 
 
 def unset_line(shell: str, name: str) -> str:
@@ -37,13 +50,27 @@ def unset_line(shell: str, name: str) -> str:
     return f"unset {name}"
 
 
-def session_dir_line(shell: str, session: str, environ: Mapping[str, str]) -> str | None:
-    """``session start``: point ``AZURE_CONFIG_DIR`` at the session's own Azure CLI
-    folder, when it could be made."""
+def start_lines(shell: str, session: str, environ: Mapping[str, str]) -> list[str]:
+    """``session start``: name the session, and point ``AZURE_CONFIG_DIR`` at its own
+    Azure CLI folder, when it could be made."""
     from azctx.store.azcli.sessions import session_dir
 
+    lines = [set_line(shell, SESSION, session)]
     folder = session_dir(session, environ)
-    return set_line(shell, CONFIG_DIR, str(folder)) if folder.is_dir() else None
+    if folder.is_dir():
+        lines += [
+            set_line(shell, CONFIG_DIR, str(folder)),
+            set_line(shell, SESSION_DIR, str(folder)),
+        ]
+    return lines
+
+
+def end_lines(shell: str, back: Restore | None) -> list[str]:
+    """``session end``: the session's variables unset, ``AZURE_CONFIG_DIR`` restored."""
+    lines = [unset_line(shell, SESSION)]
+    if (line := restore_line(shell, back)) is not None:
+        lines.append(line)
+    return [*lines, unset_line(shell, SESSION_DIR)]
 
 
 def restore_line(shell: str, back: Restore | None) -> str | None:
@@ -61,3 +88,12 @@ def session_restore(environ: Mapping[str, str]) -> Restore | None:
 
     session = environ.get("AZCTX_SESSION")
     return restore(session, environ) if session else None
+
+
+def pin_line(shell: str, previous: str | None) -> str:
+    """The shell variable that keeps the default from before the first pin."""
+    if shell == "fish":
+        return f"set -g __azctx_pin_prev {quote(shell, previous or '')}"
+    if shell == "pwsh":
+        return f"$global:__azctxPinPrev = {quote(shell, previous or '')}"
+    return f"__azctx_pin_prev={quote(shell, previous or '')}"

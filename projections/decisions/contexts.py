@@ -44,6 +44,7 @@ from azctx.projections.decisions.decision import (
     resolve_scope,
     scope_names,
     select_change,
+    select_scope,
     settle_default,
     where,
 )
@@ -56,7 +57,7 @@ def decide_select(
     state: State, caller: Caller, name: str, scope: str | None = None, confirmed: bool = False
 ) -> Decision:
     name = named(state, caller, name)
-    target = resolve_scope(state, caller, scope, name)
+    target = select_scope(state, caller, scope)
     ctx = find(state, caller, target, name)
     guard(ctx, "select it", confirmed)
     own = state.scope(target)
@@ -71,7 +72,7 @@ def decide_select_previous(
     state: State, caller: Caller, scope: str | None = None, confirmed: bool = False
 ) -> Decision:
     """``select -``: the most recent different earlier default that still exists."""
-    target = resolve_scope(state, caller, scope)
+    target = select_scope(state, caller, scope)
     own = state.scope(target)
     current = None if own.default is None else name_key(own.default)
     name = pick_earlier(own.default_history, current, scope_names(state, caller, target))

@@ -83,6 +83,22 @@ def resolve_scope(state: State, caller: Caller, scope: str | None, name: str | N
     return USER if on else live_session(state, caller)
 
 
+def select_scope(state: State, caller: Caller, scope: str | None) -> str:
+    """Where a ``select`` goes. A shell is where people switch: in a live session,
+    without ``--scope``, the session's own default, whatever autosave says. A shell that
+    ``azctx run`` started is the run's context, which only leaving it changes."""
+    check_scope(scope)
+    if caller.run_context is not None and scope != "user":
+        raise Refused(
+            f"this shell was started by 'azctx run' as '{caller.run_context}'; "
+            "select cannot move it",
+            hint="leave it (exit) and select in the shell that ran it",
+        )
+    if scope is None and caller.session is not None and session_status(state, caller) == "live":
+        return caller.session
+    return resolve_scope(state, caller, scope)
+
+
 def where(target: str) -> str:
     return "the user scope" if target == USER else f"session {target}"
 

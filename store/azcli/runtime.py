@@ -1,6 +1,5 @@
 """azctx's runtime folder, where the private Azure CLI folders of ``run`` and of shell
-sessions live: which folder it is, why it can be trusted, and the sweep of run folders
-whose azctx is gone.
+sessions live: which folder it is and why it can be trusted.
 
 The folder is ``azctx`` in ``$XDG_RUNTIME_DIR``, else ``azctx-UID`` in ``/dev/shm``, else
 in the temp folder: the first one that passes the checks below. A path is only as safe
@@ -16,16 +15,13 @@ for the next one, never "repaired".
 
 Run folders are named ``run-MARK-XXXXXXXX`` with the ``ProcessMark`` of the azctx that
 made them (pid, start time, boot, pid namespace: a reused pid or a process in another
-container does not count as the owner). ``sweep_stale_runs`` removes those whose owner
-is gone (killed with SIGKILL); every command that opens a store calls it, so it costs a
-few system calls and imports nothing heavy.
+container does not count as the owner); ``sweep`` removes those whose owner is gone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import stat
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -34,7 +30,6 @@ from azctx.events.errors import StoreError
 from azctx.store import processes
 
 RUN_PREFIX = "run-"
-_RUN = re.compile(rf"{RUN_PREFIX}([0-9a-f.]+)-")
 
 
 def setting(environ: Mapping[str, str], name: str) -> str | None:
@@ -102,7 +97,7 @@ def check_private_dir(path: Path) -> bool:
     return True
 
 
-def _existing_root(environ: Mapping[str, str]) -> Path | None:
+def existing_root(environ: Mapping[str, str]) -> Path | None:
     """The runtime folder if it exists already (nothing is created)."""
     for candidate, own in _candidates(environ):
         if not _usable_parent(candidate.parent, own):
@@ -142,28 +137,3 @@ def inside(root: Path, name: str) -> Path:
 def run_prefix() -> str:
     """The name prefix of this process's run folders."""
     return f"{RUN_PREFIX}{processes.current().text()}-"
-
-
-def _owner(name: str) -> processes.ProcessMark | None:
-    found = _RUN.match(name)
-    if found is None:
-        return None
-    text = found.group(1)
-    if text.isdigit():  # a folder of an older azctx, marked by its pid alone
-        return processes.ProcessMark(int(text), "", "", "")
-    return processes.parse(text)
-
-
-def sweep_stale_runs(environ: Mapping[str, str]) -> None:
-    """Remove the run folders whose azctx is gone; quietly does nothing when there is
-    no runtime folder yet or it cannot be read."""
-    root = _existing_root(environ)
-    if root is None:
-        return
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(root):
-            owner = _owner(entry.name)
-            if owner is not None and not processes.alive(owner):
-                import shutil  # only when there is something to remove
-
-                shutil.rmtree(entry.path, ignore_errors=True)

@@ -39,9 +39,13 @@ from azctx.store.azcli.folders import (
     write_private,
 )
 from azctx.store.azcli.runtime import inside, runtime_root, setting
+from azctx.store.azcli.sweep import OWNER, SESSION_PREFIX
 from azctx.store.errors import TamperedError
 
 META = ".azctx-session.json"
+#: The session's default context's name on one line, for a prompt that reads it with
+#: the shell's own builtins (no process).
+PROMPT = "prompt"
 
 Unseal = Callable[[str, bytes], bytes]
 Warn = Callable[[str], None]
@@ -59,7 +63,7 @@ def session_dir(session: str, environ: Mapping[str, str]) -> Path:
     """The session's folder; an id azctx never makes is refused, never a path."""
     if not is_session_id(session):
         raise TamperedError(f"refusing the session id {shown(session)}: not one azctx makes")
-    return inside(runtime_root(environ), f"session-{session}")
+    return inside(runtime_root(environ), f"{SESSION_PREFIX}{session}")
 
 
 def _target(choice: SessionDefault | None, unseal: Unseal) -> AzTarget | None:
@@ -89,9 +93,30 @@ def open_session(state: State, session: str, environ: Mapping[str, str], unseal:
         caller, extensions = Path(inherited["caller"]), inherited.get("extensions", extensions)
     meta = {"previous": previous, "caller": str(caller), "extensions": extensions}
     write_private(directory / META, json.dumps(meta))
-    target = _target(session_default(state, session, datetime.now(UTC)), unseal)
-    write_config_dir(directory, target, caller, extensions)
+    info = state.sessions[session]
+    write_private(directory / OWNER, f"{info.shell or '-'}\n{int(info.expires.timestamp())}\n")
+    paths = {"caller": str(caller), "extensions": extensions}
+    _write(directory, session_default(state, session, datetime.now(UTC)), unseal, paths)
     return directory
+
+
+def _write(
+    directory: Path, choice: SessionDefault | None, unseal: Unseal, meta: Mapping[str, str]
+) -> None:
+    """The folder as ``az`` reads it, and the prompt file the shell reads."""
+    write_config_dir(
+        directory, _target(choice, unseal), Path(meta["caller"]), meta.get("extensions")
+    )
+    prompt = "" if choice is None else choice.context.name
+    if _read(directory / PROMPT) != prompt + "\n":
+        write_private(directory / PROMPT, prompt + "\n")
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _meta(directory: Path) -> dict[str, str] | None:
@@ -136,8 +161,7 @@ def refresh_after_write(
                 continue
             meta = _meta(directory)
             if meta is not None:  # None: a session of another host
-                target = _target(session_default(state, session, now), unseal)
-                write_config_dir(directory, target, Path(meta["caller"]), meta.get("extensions"))
+                _write(directory, session_default(state, session, now), unseal, meta)
         except (OSError, AzctxError) as exc:
             warn(f"the Azure CLI folder of session {session} was not updated: {exc}")
 

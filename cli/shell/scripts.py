@@ -1,0 +1,210 @@
+"""The scripts ``azctx init SHELL`` prints: a prompt segment, a directory-pin check and
+an exit hook per shell, all written with the shell's own builtins, so that drawing a
+prompt or changing directory starts no process.
+
+Each script defines:
+- the prompt segment: ``AZCTX_PROMPT`` (exported, for starship's ``env_var`` and
+  oh-my-posh), refreshed before every prompt from the one-line ``prompt`` file in the
+  session's folder (``AZCTX_SESSION_DIR``), or from ``AZCTX_CONTEXT`` inside
+  ``azctx run``; fish and pwsh also get a function ``azctx_prompt`` that prints it;
+- the directory pin: before each prompt the directories are walked up looking for a
+  ``.azctx`` file (``test -f``); only when the file found (or its absence) changes does
+  ``azctx pin`` run;
+- the exit hook: the shell's own session ends with it.
+
+Sourcing a script twice defines the same functions again and adds no second hook.
+"""
+
+from __future__ import annotations
+
+from azctx.cli.shell.exports import quote
+
+SHELLS = ("bash", "zsh", "fish", "pwsh")
+
+_POSIX_COMMON = r"""
+__azctx_prompt() {
+  if [[ -n ${AZCTX_CONTEXT-} ]]; then
+    AZCTX_PROMPT=$AZCTX_CONTEXT
+  elif [[ -n ${AZCTX_SESSION_DIR-} && -r $AZCTX_SESSION_DIR/prompt ]]; then
+    IFS= read -r AZCTX_PROMPT < "$AZCTX_SESSION_DIR/prompt"
+  else
+    AZCTX_PROMPT=
+  fi
+  export AZCTX_PROMPT
+}
+__azctx_pin_check() {
+  local d=$PWD found=
+  while :; do
+    if [[ -f $d/.azctx ]]; then found=$d/.azctx; break; fi
+    if [[ -z $d || $d == / ]]; then break; fi
+    d=${d%/*}
+  done
+  if [[ $found != "${__azctx_pin-}" ]]; then
+    __azctx_pin=$found
+    if [[ -z ${AZCTX_CONTEXT-} && -n ${AZCTX_SESSION-} ]]; then
+      eval "$("$__azctx_exe" pin --shell @SHELL@ --previous "${__azctx_pin_prev-}" -- "$found")"
+    fi
+  fi
+}
+__azctx_exit() {
+  if [[ -n ${__azctx_own-} && ${AZCTX_SESSION-} == "$__azctx_own" ]]; then
+    trap '' HUP
+    "$__azctx_exe" session end --shell @SHELL@ >/dev/null 2>&1
+  fi
+}
+"""
+
+_BASH = (
+    r"""# azctx for bash: eval "$(azctx init bash)" in ~/.bashrc
+if [[ $- == *i* ]]; then
+__azctx_exe=@EXE@
+"""
+    + _POSIX_COMMON
+    + r"""__azctx_hook() {
+  local status=$?
+  __azctx_pin_check
+  __azctx_prompt
+  return $status
+}
+if [[ ";${PROMPT_COMMAND-};" != *";__azctx_hook;"* ]]; then
+  PROMPT_COMMAND="__azctx_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+fi
+trap '__azctx_exit' EXIT
+@START@fi
+"""
+)
+
+_ZSH = (
+    r"""# azctx for zsh: eval "$(azctx init zsh)" in ~/.zshrc
+if [[ -o interactive ]]; then
+__azctx_exe=@EXE@
+"""
+    + _POSIX_COMMON
+    + r"""__azctx_precmd() {
+  __azctx_pin_check
+  __azctx_prompt
+}
+# First of the precmd hooks: a prompt tool's own hook (starship) then sees the new value.
+precmd_functions=(__azctx_precmd ${precmd_functions:#__azctx_precmd})
+autoload -Uz add-zsh-hook
+add-zsh-hook zshexit __azctx_exit
+TRAPHUP() { __azctx_exit; return $(( 128 + $1 )); }
+@START@fi
+"""
+)
+
+_FISH = r"""# azctx for fish: azctx init fish | source  in ~/.config/fish/config.fish
+if status is-interactive
+set -g __azctx_exe @EXE@
+function __azctx_prompt --on-event fish_prompt
+    __azctx_pin_check
+    if test -n "$AZCTX_CONTEXT"
+        set -gx AZCTX_PROMPT $AZCTX_CONTEXT
+    else if test -n "$AZCTX_SESSION_DIR" -a -r "$AZCTX_SESSION_DIR/prompt"
+        read -l line < "$AZCTX_SESSION_DIR/prompt"
+        set -gx AZCTX_PROMPT $line
+    else
+        set -gx AZCTX_PROMPT ''
+    end
+end
+function azctx_prompt --description 'The shell default azure context, for fish_prompt'
+    printf '%s' $AZCTX_PROMPT
+end
+function __azctx_pin_check
+    set -l d $PWD
+    set -l found ''
+    while true
+        if test -f "$d/.azctx"
+            set found "$d/.azctx"
+            break
+        end
+        if test -z "$d" -o "$d" = /
+            break
+        end
+        set d (string replace -r '/[^/]*$' '' -- $d)
+    end
+    if test "$found" != "$__azctx_pin"
+        set -g __azctx_pin $found
+        if test -z "$AZCTX_CONTEXT" -a -n "$AZCTX_SESSION"
+            $__azctx_exe pin --shell fish --previous "$__azctx_pin_prev" -- "$found" | source
+        end
+    end
+end
+function __azctx_exit --on-event fish_exit
+    if test -n "$__azctx_own" -a "$AZCTX_SESSION" = "$__azctx_own"
+        $__azctx_exe session end --shell fish >/dev/null 2>&1
+    end
+end
+set -q __azctx_pin; or set -g __azctx_pin ''
+set -q __azctx_pin_prev; or set -g __azctx_pin_prev ''
+@START@end
+"""
+
+_PWSH = r"""# azctx for PowerShell: azctx init pwsh | Out-String | Invoke-Expression  in $PROFILE
+$global:__azctxExe = @EXE@
+function global:azctx_prompt {
+    $file = if ($env:AZCTX_SESSION_DIR) { Join-Path $env:AZCTX_SESSION_DIR 'prompt' } else { '' }
+    if ($env:AZCTX_CONTEXT) { $value = $env:AZCTX_CONTEXT }
+    elseif ($file -and [IO.File]::Exists($file)) {
+        $value = [IO.File]::ReadAllText($file).TrimEnd("`r", "`n")
+    }
+    else { $value = '' }
+    $env:AZCTX_PROMPT = $value
+    $value
+}
+function global:__azctx_pin_check {
+    $dir = $PWD.ProviderPath
+    $found = ''
+    while ($dir) {
+        $candidate = Join-Path $dir '.azctx'
+        if ([IO.File]::Exists($candidate)) { $found = $candidate; break }
+        $dir = [IO.Path]::GetDirectoryName($dir)
+    }
+    if ($found -ne $global:__azctxPin) {
+        $global:__azctxPin = $found
+        if (-not $env:AZCTX_CONTEXT -and $env:AZCTX_SESSION) {
+            $previous = "$global:__azctxPinPrev"
+            & $global:__azctxExe pin --shell pwsh --previous $previous -- "$found" |
+                Out-String | Invoke-Expression
+        }
+    }
+}
+if (-not $global:__azctxHooked) {
+    $global:__azctxHooked = $true
+    $global:__azctxPin = ''
+    $global:__azctxPinPrev = ''
+    $global:__azctxOriginalPrompt = $function:prompt
+    function global:prompt {
+        __azctx_pin_check
+        $null = azctx_prompt
+        & $global:__azctxOriginalPrompt
+    }
+    $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -Action {
+        if ($global:__azctxOwn -and $env:AZCTX_SESSION -eq $global:__azctxOwn) {
+            & $global:__azctxExe session end --shell pwsh *> $null
+        }
+    }
+}
+@START@"""
+
+_TEMPLATES = {"bash": _BASH, "zsh": _ZSH, "fish": _FISH, "pwsh": _PWSH}
+
+
+def own_line(shell: str, session: str) -> str:
+    """The shell variable that tells the exit hook which session is this shell's own
+    (not exported: a nested shell has its own)."""
+    if shell == "fish":
+        return f"set -g __azctx_own {quote(shell, session)}"
+    if shell == "pwsh":
+        return f"$global:__azctxOwn = {quote(shell, session)}"
+    return f"__azctx_own={quote(shell, session)}"
+
+
+def script(shell: str, exe: str, start: list[str]) -> str:
+    """The init script for ``shell``; ``start``: the lines that start its session (none
+    when the shell has one, or runs inside ``azctx run``)."""
+    text = _TEMPLATES[shell]
+    body = "".join(line + "\n" for line in start)
+    return (
+        text.replace("@EXE@", quote(shell, exe)).replace("@SHELL@", shell).replace("@START@", body)
+    )

@@ -1,0 +1,71 @@
+"""Directory pins in real interactive shells: a ``.azctx`` file pins its context as the
+shell's own while the shell is inside the folder, only after ``azctx allow``; leaving
+brings the previous default back; a changed file or an unknown name is a warning."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from azcli_world import AzWorld, make_world
+from shell_world import Shells, need, shells
+
+USER_ARGS = ("--account", "me@contoso.example", "--tenant", "t-1")
+
+
+@pytest.fixture
+def world(tmp_path: Path, az: str) -> AzWorld:
+    world = make_world(tmp_path, az)
+    for name, sub in (("prod", "s-prod"), ("dev", "s-dev"), ("test", "s-test")):
+        world.ok("add", *USER_ARGS, "--subscription", sub, "--name", name, "--no-select")
+    world.ok("select", "dev")
+    (tmp_path / "repo" / "src" / "deep").mkdir(parents=True)
+    (tmp_path / "repo" / ".azctx").write_text("prod\n")
+    return world
+
+
+@pytest.fixture
+def term(world: AzWorld) -> Iterator[Shells]:
+    yield from shells(world)
+
+
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_a_pin_is_honoured_only_once_allowed_and_undone_on_leaving(
+    world: AzWorld, term: Shells, shell: str
+) -> None:
+    need(shell)
+    repo = world.root / "repo"
+    term.open("one", shell)
+    term.ok("one", f"cd {repo}")
+    assert term.ok("one", "azctx current") == "dev\n"  # not allowed: no switch
+    assert term.shows("one", "is not allowed yet (azctx allow")
+    term.ok("one", "cd /")
+    assert term.ok("one", f"azctx allow {repo}") == f"allowed {repo}/.azctx (context 'prod')\n"
+    allowed = world.root / "home" / ".config" / "azctx" / "allowed-pins.json"
+    assert allowed.stat().st_mode & 0o777 == 0o600
+    assert list(json.loads(allowed.read_text())) == [f"{repo}/.azctx"]
+
+    term.ok("one", f"cd {repo}/src/deep")  # any folder below the pin
+    assert term.prompt("one").startswith("[prod]")  # the very next prompt
+    assert term.ok("one", "azctx current") == "prod\n"
+    assert world.ok("current") == "dev\n"  # the saved default and other shells stay
+    term.ok("one", "cd ..")  # still inside: nothing runs, nothing changes
+    assert term.ok("one", "azctx current") == "prod\n"
+    term.ok("one", "cd /")
+    assert term.ok("one", "azctx current") == "dev\n"
+
+    (repo / ".azctx").write_text("test\n")  # changed: needs allowing again
+    term.ok("one", f"cd {repo}")
+    assert term.ok("one", "azctx current") == "dev\n"
+    assert term.shows("one", "changed since it was allowed")
+    term.ok("one", "cd /")
+    (repo / ".azctx").write_text("nosuch\n")
+    term.ok("one", f"azctx allow {repo}")
+    done = term.run("one", f"cd {repo}")
+    assert done.code == 0  # an unknown name is a warning, never a shell error
+    assert term.shows("one", "names 'nosuch', which is not a context here")
+    assert term.ok("one", "azctx current") == "dev\n"
+    term.ok("one", "cd /")
+    assert term.ok("one", f"azctx disallow {repo}") == f"{repo}/.azctx is no longer honoured\n"

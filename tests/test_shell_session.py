@@ -1,0 +1,251 @@
+"""A shell is a session, below the shells: where a select goes in a session and inside a
+``run`` child, a session that knows its shell (and old events that do not), a nested
+session's start from its parent's default, the sweep of dead sessions' folders by a
+read, the prompt file, and the scripts ``azctx init`` prints (pwsh's is checked as text:
+PowerShell cannot be installed on this machine)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from azctx.events import decode, encode
+from azctx.events.operations import SessionStarted
+from azctx.store.azcli.sessions import session_dir
+from azctx.store.context_store import ContextStore
+
+USER = ("user1@contoso.org", "t-1")
+
+
+def _store(path: Path, **env: str) -> ContextStore:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    environ.update(AZCTX_KEY_FILE=str(path / "key"), **env)
+    return ContextStore(str(path / "store.db"), environ=environ)
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    with _store(tmp_path) as store:
+        for name in ("dev", "prod"):
+            store.add(account=USER[0], tenant=USER[1], subscription=f"s-{name}", name=name)
+        store.select("dev")
+    return tmp_path
+
+
+def _shell() -> subprocess.Popen[bytes]:
+    return subprocess.Popen(["sleep", "60"])
+
+
+def test_select_in_a_live_session_changes_the_session_and_says_so(base: Path) -> None:
+    shell = _shell()
+    try:
+        with _store(base) as store:
+            sid = store.start_session(shell="bash", pid=shell.pid).session_id
+        with _store(base, AZCTX_SESSION=sid) as store:
+            result = store.select("prod")
+            assert result.summary.startswith("this shell's default context is now 'prod'")
+            assert store.current() == "prod"
+            assert (session_dir(sid, store._environ) / "prompt").read_text() == "prod\n"
+            assert oct((session_dir(sid, store._environ) / "prompt").stat().st_mode)[-3:] == "600"
+            user = store.select("dev", scope="user")
+            assert user.summary.startswith("the saved default context (user scope) is now 'dev'")
+            assert any("has its own default 'prod'" in n for n in user.notes)  # shadowed
+            store.select("dev")
+            back = store.select_previous().summary
+            assert back.startswith("this shell's default context is now 'prod'")
+        with _store(base) as store:
+            assert store.current() == "dev"  # only --scope user moved the saved default
+            assert store.select("prod").summary.startswith("the saved default context")
+    finally:
+        shell.kill()
+        shell.wait()
+
+
+def test_a_nested_session_starts_from_its_parents_default_then_goes_its_own_way(
+    base: Path,
+) -> None:
+    outer, inner = _shell(), _shell()
+    try:
+        with _store(base) as store:
+            parent = store.start_session(shell="bash", pid=outer.pid).session_id
+        with _store(base, AZCTX_SESSION=parent) as store:
+            store.select("prod")
+            child = store.start_session(shell="bash", pid=inner.pid)
+        assert child.parent == parent
+        with _store(base, AZCTX_SESSION=child.session_id) as store:
+            assert store.current() == "prod"
+            store.select("dev")
+        with _store(base, AZCTX_SESSION=parent) as store:
+            assert store.current() == "prod"
+            rows = {row.session_id: row for row in store.sessions()}
+        assert rows[parent].pid == outer.pid and rows[parent].shell == "bash"
+        assert rows[parent].mine and not rows[child.session_id].mine
+        assert rows[child.session_id].default == "dev"
+    finally:
+        for shell in (outer, inner):
+            shell.kill()
+            shell.wait()
+
+
+def test_a_second_session_for_the_same_shell_is_refused_unless_new(base: Path) -> None:
+    shell = _shell()
+    try:
+        with _store(base) as store:
+            first = store.start_session(shell="zsh", pid=shell.pid).session_id
+        with _store(base, AZCTX_SESSION=first) as store:
+            with pytest.raises(Exception, match="already has session") as refused:
+                store.start_session(shell="zsh", pid=shell.pid)
+            assert getattr(refused.value, "exit_code", None) == 1
+            second = store.start_session(shell="zsh", pid=shell.pid, new=True).session_id
+            assert store.state().sessions[first].ended
+        assert second != first
+    finally:
+        shell.kill()
+        shell.wait()
+
+
+def test_a_gone_shell_loses_its_folder_to_a_read_and_its_session_to_the_next_write(
+    base: Path,
+) -> None:
+    shell = _shell()
+    with _store(base) as store:
+        sid = store.start_session(shell="bash", pid=shell.pid).session_id
+        folder = session_dir(sid, store._environ)
+    assert folder.is_dir()
+    shell.kill()
+    shell.wait()
+    with _store(base) as store:
+        before = store.state().seq
+        assert store.current() == "dev"  # a read
+        assert not folder.exists()
+        assert store.state().seq == before  # wrote nothing
+        store.select("prod")
+        assert store.state().sessions[sid].ended
+        ends = [r for r in store.history(limit=3) if r.operation == "session-end"]
+        assert ends and ends[0].session == sid
+
+
+def test_the_sweep_reads_only_the_runtime_folder_markers(base: Path) -> None:
+    with _store(base) as store:
+        sid = store.start_session("1s").session_id  # a library session: no shell
+        owner = (session_dir(sid, store._environ) / "owner").read_text().split()
+    assert owner[0] == "-" and int(owner[1]) <= time.time() + 1
+    time.sleep(1.1)
+    with _store(base) as store:
+        store.view()
+        assert not session_dir(sid, store._environ).exists()
+
+
+def test_a_session_start_event_of_an_older_program_still_reads() -> None:
+    new = decode(
+        encode(
+            decode(
+                json.dumps(
+                    {
+                        "v": 1,
+                        "time": "2026-01-01T00:00:00Z",
+                        "actor": {"user": "u", "host": "h", "pid": 1},
+                        "scope": "process",
+                        "session": "s-0123456789abcdef",
+                        "changes": [],
+                        "shredded": [],
+                        "type": "session-start",
+                        "session_id": "s-0123456789abcdef",
+                        "expires": "2026-01-02T00:00:00Z",
+                    }
+                )
+            )
+        )
+    )
+    assert isinstance(new.op, SessionStarted)
+    assert (new.op.shell, new.op.shell_name, new.op.parent) == (None, None, None)
+
+
+def test_the_shell_of_a_command_substitution_is_the_shell_not_its_forked_copy() -> None:
+    probe = "import os; from azctx.store.processes import shell_of; print(shell_of(os.getppid()))"
+    # With a trap set, bash (like zsh) forks a copy of itself for $(...) and runs the
+    # command from that copy: the copy is not the shell.
+    script = f"trap 'true' EXIT; echo \"$$ $({sys.executable} -c '{probe}'; true)\""
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    shell, found = done.stdout.split()
+    assert found == shell
+
+
+def test_inside_run_the_view_is_the_runs_context_and_select_is_refused(base: Path) -> None:
+    with _store(base, AZCTX_CONTEXT="prod") as store:
+        assert store.current() == "prod"
+        assert store.show().context.name == "prod"
+        with pytest.raises(Exception, match="started by 'azctx run' as 'prod'") as refused:
+            store.select("dev")
+        assert getattr(refused.value, "hint", "").startswith("leave it")
+        assert store.select("dev", scope="user").summary.startswith("the saved default")
+
+
+def _init(shell: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    environ.update(
+        AZCTX_STORE=str(tmp_path / "store.db"), AZCTX_KEY_FILE=str(tmp_path / "key"), **env
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "azctx.cli", "init", shell],
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish", "pwsh"])
+def test_init_without_a_terminal_prints_the_hooks_and_starts_nothing(
+    shell: str, base: Path
+) -> None:
+    done = _init(shell, base)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "AZCTX_SESSION =" not in done.stdout and "export AZCTX_SESSION" not in done.stdout
+    with _store(base) as store:
+        assert store.state().sessions == {}
+
+
+def test_the_pwsh_script_hooks_prompt_exit_and_pins_with_builtins(base: Path) -> None:
+    text = _init("pwsh", base).stdout
+    assert "function global:azctx_prompt" in text
+    assert "[IO.File]::ReadAllText($file)" in text  # no process per prompt
+    assert "$env:AZCTX_PROMPT = $value" in text
+    assert "Register-EngineEvent -SourceIdentifier PowerShell.Exiting" in text
+    assert "session end --shell pwsh" in text
+    assert "[IO.File]::Exists($candidate)" in text and "pin --shell pwsh" in text
+    assert "if (-not $global:__azctxHooked)" in text  # sourced twice: hooked once
+    assert "$global:__azctxOriginalPrompt = $function:prompt" in text
+
+
+def test_the_documented_startup_lines_and_prompts_are_the_tested_ones() -> None:
+    from shell_world import RC
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "how-to" / "shell.md").read_text()
+    for shell, text in RC.items():
+        for line in text.splitlines():
+            if "fish_greeting" not in line:  # the tests' own quiet start
+                assert line.replace("|", "\\|") in page or line in page, (shell, line)
+
+
+def test_init_at_shell_start_skips_typer(base: Path) -> None:
+    probe = (
+        "import atexit, sys; sys.argv = ['azctx', 'init', 'bash'];"
+        " atexit.register(lambda: sys.stderr.write(str('typer' in sys.modules)));"
+        " from azctx.cli.main import main; main()"
+    )
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    environ.update(AZCTX_STORE=str(base / "store.db"), AZCTX_KEY_FILE=str(base / "key"))
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=environ, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "__azctx_hook" in done.stdout
+    assert done.stderr == "False"
