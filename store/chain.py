@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 
 from azctx.store.backends.recorder import LogRow, Recorder
 from azctx.store.errors import TamperedError
-from azctx.store.keys import cipher as crypto
+from azctx.store.keys import cipher
 from azctx.store.rows import ZERO_HASH, Entry, missing, row_hash, row_metadata
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -98,8 +98,8 @@ def _desc_rows(recorder: Recorder, before: int | None) -> Iterator[LogRow]:
 
 def _decrypt(aead: AESGCM, row: LogRow, metadata: bytes) -> Entry:
     try:
-        payload = crypto.decrypt_with(aead, row.nonce, row.ciphertext, row.prev_hash + metadata)
-    except crypto.CryptoError:
+        payload = cipher.decrypt_with(aead, row.nonce, row.ciphertext, row.prev_hash + metadata)
+    except cipher.CryptoError:
         raise TamperedError(f"log row {row.seq} fails its authentication check", row.seq) from None
     return Entry(row.seq, row.time_us, row.kind, row.scope, row.session, payload, row.hash)
 

@@ -1,7 +1,7 @@
 """``Log``: the encrypted, hash-chained, append-only operation log, over any ``Recorder``.
 
 The row format is in ``rows``, the chain checks in ``chain``, the master key's records
-and the data keys in ``keyring``, opening (and creating, at the first write) in
+and the data keys in ``data_keys``, opening (and creating, at the first write) in
 ``opening``. Every read checks the rows it returns; ``verify`` checks them all, and
 every data key.
 
@@ -28,8 +28,7 @@ from azctx.store.errors import (
     TamperedError,
     WrongKeyError,
 )
-from azctx.store.keys import cipher as crypto
-from azctx.store.keys import data_keys as keyring
+from azctx.store.keys import cipher, data_keys
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import MasterKey, MasterKeyInfo
 from azctx.store.rows import (
@@ -46,7 +45,7 @@ from azctx.store.rows import (
 )
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-SECRET_KINDS = keyring.SECRET_KINDS
+SECRET_KINDS = data_keys.SECRET_KINDS
 _SNAPSHOT_PAGE = 8
 
 if TYPE_CHECKING:  # annotations only: defining Protocol classes costs a prompt command
@@ -212,7 +211,7 @@ class Log:
         # AZCTX_KEY cannot be, so the write stops here, before it changes anything.
         if self._master is None:
             return
-        stored = keyring.meta_text(self._recorder, keyring.META_MASTER_KEY_ID)
+        stored = data_keys.meta_text(self._recorder, data_keys.META_MASTER_KEY_ID)
         if stored == self._master.key_id:
             return
         from azctx.store.keys.rotation import rotated_master
@@ -245,14 +244,14 @@ class Log:
         if row is None or row.kind != "log":
             where = f"log row {seq}" if seq is not None else "the store"
             raise TamperedError(f"{where} names a log data key that does not exist", seq)
-        key = keyring.unwrap(self._current_master(), row)
+        key = data_keys.unwrap(self._current_master(), row)
         self._log_keys[key_id] = key
         return key
 
     def _log_cipher(self, key_id: str, seq: int) -> AESGCM:
         cached = self._log_ciphers.get(key_id)
         if cached is None:
-            cached = self._log_ciphers[key_id] = crypto.cipher(self._log_key(key_id, seq))
+            cached = self._log_ciphers[key_id] = cipher.cipher(self._log_key(key_id, seq))
         return cached
 
     def check_log_key(self) -> None:
@@ -275,7 +274,7 @@ class Log:
         self._require_writing("new_data_key")
         if kind not in SECRET_KINDS:
             raise ValueError(f"data key kind must be one of {SECRET_KINDS}, not {kind!r}")
-        row = keyring.new_row(self._current_master(), kind, session)
+        row = data_keys.new_row(self._current_master(), kind, session)
         self._recorder.insert_data_key(row)
         return row.key_id
 
@@ -286,16 +285,16 @@ class Log:
                 f"the key {key_id} of this secret was destroyed; the secret is gone",
                 hint="add the credential again",
             )
-        return keyring.unwrap(self._current_master(), row)
+        return data_keys.unwrap(self._current_master(), row)
 
     def seal(self, key_id: str, plaintext: bytes) -> bytes:
-        return crypto.seal(self._secret_key(key_id), plaintext, secret_aad(key_id))
+        return cipher.seal(self._secret_key(key_id), plaintext, secret_aad(key_id))
 
     def unseal(self, key_id: str, blob: bytes) -> bytes:
         key = self._secret_key(key_id)
         try:
-            return crypto.open(key, blob, secret_aad(key_id))
-        except crypto.CryptoError:
+            return cipher.open(key, blob, secret_aad(key_id))
+        except cipher.CryptoError:
             raise TamperedError(
                 f"a secret sealed under {key_id} fails its integrity check"
             ) from None
@@ -330,10 +329,10 @@ class Log:
             raise MalformedKeyError(f"a master key is exactly {keys.KEY_BYTES} bytes")
         old = self._current_master()
         new = MasterKey(new_key, old.source, old.path)
-        keyring.rewrap_all(self._recorder, old, new)
+        data_keys.rewrap_all(self._recorder, old, new)
         if key_file is not None:
             where = str(key_file).encode("utf-8", "replace")
-            self._recorder.set_meta(keyring.META_ROTATED_KEY_FILE, where)
+            self._recorder.set_meta(data_keys.META_ROTATED_KEY_FILE, where)
         self._pending_master = new
         self._shredded = True
         return new.key_id
@@ -368,7 +367,7 @@ class Log:
         prev_hash = ZERO_HASH if head is None else head.hash
         time_us = to_us(time) if head is None else max(to_us(time), head.time_us)
         metadata = row_metadata(seq, time_us, kind, scope, session, self._log_key_id)
-        nonce, ciphertext = crypto.encrypt(key, payload, prev_hash + metadata)
+        nonce, ciphertext = cipher.encrypt(key, payload, prev_hash + metadata)
         digest = row_hash(prev_hash, metadata, nonce, ciphertext)
         self._recorder.insert_log(
             LogRow(
@@ -444,8 +443,8 @@ class Log:
         try:
             key = self._log_key(row.key_id, None)
             aad = snapshot_aad(row.seq, row.version, log_row.hash)
-            payload = crypto.decrypt(key, row.nonce, row.ciphertext, aad)
-        except (crypto.CryptoError, TamperedError):
+            payload = cipher.decrypt(key, row.nonce, row.ciphertext, aad)
+        except (cipher.CryptoError, TamperedError):
             raise TamperedError(
                 f"the snapshot of operation {row.seq} fails its authentication check", row.seq
             ) from None
@@ -462,7 +461,7 @@ class Log:
             if self._recorder.has_snapshot(seq, version):
                 return
             key = self._log_key(self._log_key_id, None)
-            nonce, ciphertext = crypto.encrypt(
+            nonce, ciphertext = cipher.encrypt(
                 key, payload, snapshot_aad(seq, version, log_row.hash)
             )
             self._recorder.insert_snapshot(
@@ -478,7 +477,7 @@ class Log:
         if not self.exists:
             return VerifyReport(0, 0, ZERO_HASH, not chain_only)
         if not chain_only:
-            keyring.check_all(self._recorder, self._current_master())
+            data_keys.check_all(self._recorder, self._current_master())
         count, head_seq, head_hash = 0, 0, ZERO_HASH
         rows = chain.walk(self._recorder, 0, None)
         checked: Iterator[LogRow | Entry] = (

@@ -15,7 +15,7 @@ from pathlib import Path
 from azctx.events import BadInput
 from azctx.store.backends.recorder import DEFAULT_LOCK_TIMEOUT, Recorder
 from azctx.store.errors import CorruptStoreError, SchemaTooNewError, StoreAbsentError
-from azctx.store.keys import data_keys as keyring
+from azctx.store.keys import data_keys
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import MasterKey
 from azctx.store.log import Log
@@ -203,12 +203,12 @@ class _Opener:
         if master is None:
             path, source = keys.key_file_location(self._environ)
             master = keys.create_key_file(path, source)
-        log_key_id = keyring.initialize(recorder, master)
+        log_key_id = data_keys.initialize(recorder, master)
         return Attached(master, master.key_id, log_key_id)
 
     def keys(self, recorder: Recorder, *, key_required: bool) -> Attached:
-        stored_id = keyring.meta_text(recorder, keyring.META_MASTER_KEY_ID)
-        log_key_id = keyring.meta_text(recorder, keyring.META_LOG_KEY_ID)
+        stored_id = data_keys.meta_text(recorder, data_keys.META_MASTER_KEY_ID)
+        log_key_id = data_keys.meta_text(recorder, data_keys.META_LOG_KEY_ID)
         if stored_id is None or log_key_id is None:
             raise CorruptStoreError(f"the store {recorder.description} has no key record")
         if not key_required:

@@ -4,7 +4,7 @@ WAL journal, ``synchronous=FULL`` (a committed operation survives power loss),
 ``secure_delete=ON`` (deleted keys are overwritten, not just unlinked), ``BEGIN IMMEDIATE``
 for every write so writers queue on the lock instead of failing at commit, a busy
 timeout plus a bounded retry, then ``StoreLockedError``. Before all that, writers wait
-for their turn in ``write_queue`` (a kernel lock that hands over without polling).
+for their turn in ``locks`` (a kernel lock that hands over without polling).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from azctx.events.errors import StoreError
-from azctx.store import locks as write_queue
-from azctx.store import schema
+from azctx.store import locks, schema
 from azctx.store.backends import sqlite_file
 from azctx.store.backends.recorder import (
     DEFAULT_LOCK_TIMEOUT,
@@ -137,7 +136,7 @@ class SqliteRecorder:
     def transaction(self) -> Iterator[None]:
         if self._in_transaction:
             raise RuntimeError("write transactions do not nest")
-        with sqlite_file.private_umask(), write_queue.turn(self.path, self.lock_timeout) as queued:
+        with sqlite_file.private_umask(), locks.turn(self.path, self.lock_timeout) as queued:
             # In our turn, whoever still holds SQLite's lock is not queued with us.
             self._begin_immediate("program" if queued else "writer")
             self._in_transaction = True

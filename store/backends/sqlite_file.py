@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from azctx.events.errors import StoreError
-from azctx.store import locks as write_queue
-from azctx.store import paths
+from azctx.store import locks, paths
 from azctx.store.errors import (
     CorruptStoreError,
     StoreAbsentError,
@@ -68,7 +67,7 @@ def _check_not_emptied(path: Path) -> None:
     fills a new file (switching it to WAL) before any write queues on its lock file, and
     an empty main file beside a WAL that holds pages was cut off. Then it is a store
     emptied behind azctx's back, not an empty store."""
-    if os.path.lexists(write_queue.lock_path(path)) or _has_wal(path):
+    if os.path.lexists(locks.lock_path(path)) or _has_wal(path):
         raise CorruptStoreError(
             f"{path} is empty, but a store was written there (it was truncated)",
             hint="restore the store file from a backup",
@@ -169,7 +168,7 @@ def scrub(path: Path, shredded: bool, checkpoint: Callable[[], bool]) -> None:
             os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
     elif not os.path.exists(marker):
         return
-    with write_queue.turn_if_free(path) as free:
+    with locks.turn_if_free(path) as free:
         # A queued writer will do it when its own write ends: the marker is there.
         if free and checkpoint():
             with contextlib.suppress(OSError):

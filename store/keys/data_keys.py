@@ -3,7 +3,7 @@
 The ``meta`` table holds the master key's id, a key check (a known text sealed under
 the master key) and the id of the log's data key. Each data key is wrapped (sealed)
 under the master key with associated data naming the master key and the data key's own
-id (``crypto.wrap_aad``), so a wrapped key moved to another row fails to open.
+id (``cipher.wrap_aad``), so a wrapped key moved to another row fails to open.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import os
 
 from azctx.store.backends.recorder import DataKeyRow, Recorder
 from azctx.store.errors import TamperedError, WrongKeyError
-from azctx.store.keys import cipher as crypto
+from azctx.store.keys import cipher
 from azctx.store.keys.master import MasterKey
 from azctx.store.rows import now_us
 
@@ -34,7 +34,7 @@ def key_check_aad(master_key_id: str) -> bytes:
 
 
 def key_check(master: MasterKey) -> bytes:
-    return crypto.seal(master.key, _KEY_CHECK_PLAINTEXT, key_check_aad(master.key_id))
+    return cipher.seal(master.key, _KEY_CHECK_PLAINTEXT, key_check_aad(master.key_id))
 
 
 def meta_text(recorder: Recorder, name: str) -> str | None:
@@ -64,16 +64,16 @@ def check_master(recorder: Recorder, master: MasterKey, stored_id: str, hint: st
     check = recorder.get_meta(META_KEY_CHECK)
     try:
         if check is None:
-            raise crypto.CryptoError("no key check")
-        crypto.open(master.key, check, key_check_aad(stored_id))
-    except crypto.CryptoError:
+            raise cipher.CryptoError("no key check")
+        cipher.open(master.key, check, key_check_aad(stored_id))
+    except cipher.CryptoError:
         raise TamperedError(f"the key check of {recorder.description} fails") from None
 
 
 def new_row(master: MasterKey, kind: str, session: str | None) -> DataKeyRow:
     """A fresh data key of ``kind``, wrapped under ``master``."""
     key_id = f"{kind}-{os.urandom(8).hex()}"
-    wrapped = crypto.wrap(master.key, master.key_id, key_id, crypto.new_key())
+    wrapped = cipher.wrap(master.key, master.key_id, key_id, cipher.new_key())
     return DataKeyRow(key_id, kind, session, wrapped, now_us())
 
 
@@ -86,8 +86,8 @@ def unwrap(master: MasterKey, row: DataKeyRow) -> bytes:
     if row.kind == "session" and not row.session:
         raise bad
     try:
-        return crypto.unwrap(master.key, master.key_id, row.key_id, row.wrapped)
-    except crypto.CryptoError:
+        return cipher.unwrap(master.key, master.key_id, row.key_id, row.wrapped)
+    except cipher.CryptoError:
         raise bad from None
 
 
@@ -95,7 +95,7 @@ def rewrap_all(recorder: Recorder, old: MasterKey, new: MasterKey) -> None:
     """Every data key and the key check under ``new`` (inside a write transaction)."""
     for row in recorder.data_keys():
         data_key = unwrap(old, row)
-        recorder.rewrap_data_key(row.key_id, crypto.wrap(new.key, new.key_id, row.key_id, data_key))
+        recorder.rewrap_data_key(row.key_id, cipher.wrap(new.key, new.key_id, row.key_id, data_key))
     recorder.set_meta(META_MASTER_KEY_ID, new.key_id.encode())
     recorder.set_meta(META_KEY_CHECK, key_check(new))
 

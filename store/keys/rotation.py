@@ -20,7 +20,7 @@ from azctx.store import locks, paths
 from azctx.store.backends.recorder import Recorder
 from azctx.store.errors import MalformedKeyError, MissingKeyError
 from azctx.store.files import link_new
-from azctx.store.keys import data_keys as keyring
+from azctx.store.keys import data_keys
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import (
     KEY_ENV,
@@ -232,7 +232,7 @@ def checked_master(recorder: Recorder, master: MasterKey, stored_id: str) -> Mas
         master = rotated_master(recorder, master, stored_id) or master
     elif master.path is not None and rotation_pending(master.path):
         settle_rotations(master.path, master.source, stored_id)
-    keyring.check_master(recorder, master, stored_id, wrong_key_hint(recorder, master, stored_id))
+    data_keys.check_master(recorder, master, stored_id, wrong_key_hint(recorder, master, stored_id))
     return master
 
 
@@ -249,7 +249,7 @@ def rotated_master(recorder: Recorder, master: MasterKey, wanted: str) -> Master
         if fresh is None or fresh.key_id != wanted:
             fresh, live = settle_rotations(master.path, master.source, wanted)
         if fresh is not None:
-            keyring.check_master(recorder, fresh, wanted, wrong_key_hint(recorder, fresh, wanted))
+            data_keys.check_master(recorder, fresh, wanted, wrong_key_hint(recorder, fresh, wanted))
             return fresh
         if not live or time.monotonic() > deadline:
             return None
@@ -260,7 +260,7 @@ def wrong_key_hint(recorder: Recorder, master: MasterKey, stored_id: str) -> str
     """Which files may hold the key the store needs, as far as this process can tell."""
     hint = f"this key's id is {master.key_id}; the store needs key {stored_id}"
     try:
-        rotated = recorder.get_meta(keyring.META_ROTATED_KEY_FILE)
+        rotated = recorder.get_meta(data_keys.META_ROTATED_KEY_FILE)
     except Exception:  # only a hint: a damaged record must not hide the real error
         rotated = None
     if rotated:
