@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
 from azctx.events import ConfirmationNeeded, Refused
 
@@ -20,13 +20,15 @@ def stdin_is_tty() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def confirm(question: str) -> bool:
-    """Ask ``question`` on stdout; yes only for an answer of y or yes (any case)."""
-    sys.stdout.write(f"{question} [y/N]: ")
-    sys.stdout.flush()
+def confirm(question: str, out: TextIO | None = None) -> bool:
+    """Ask ``question`` on ``out`` (stdout by default); yes only for an answer of y or yes
+    (any case)."""
+    out = sys.stdout if out is None else out
+    out.write(f"{question} [y/N]: ")
+    out.flush()
     answer = sys.stdin.readline()
     if not answer.endswith("\n"):
-        sys.stdout.write("\n")  # end of input: the next line starts where it should
+        out.write("\n")  # end of input: the next line starts where it should
     return answer.strip().casefold() in ("y", "yes")
 
 

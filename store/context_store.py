@@ -404,10 +404,12 @@ class ContextStore:
             raise Refused(f"{path} was not allowed")
         return f"{path} is no longer honoured"
 
-    def pin(self, path: str, previous: str | None = None) -> PinResult:
+    def pin(self, path: str, previous: str | None = None, *, yes: bool = False) -> PinResult:
         """A shell crossed a pin boundary: it is now under the pin file ``path`` ("" for
         none). Entering a pin makes its context the shell's own default; leaving the
-        last one brings back ``previous``, the default from before the first pin."""
+        last one brings back ``previous``, the default from before the first pin.
+        Pinning a protected context raises ``ConfirmationNeeded`` unless ``yes``; going
+        back to ``previous`` never asks (the shell had it already)."""
         from azctx.store.pins import pin_warning
 
         if self.session_status().state != "live":  # else a pin would move the saved default
@@ -416,7 +418,7 @@ class ContextStore:
         if not path:
             if not previous or self.view().get(previous) is None:
                 return PinResult(None, None)
-            summary = self.select(previous).summary
+            summary = self.select(previous, yes=True).summary
             return PinResult(None, f"left the pinned folder: {summary}")
         pin, warning = pin_warning(path, self._environ)
         if pin is None:
@@ -429,7 +431,7 @@ class ContextStore:
         before = previous or shown.default
         if shown.default is not None and shown.default.casefold() == pin.name.casefold():
             return PinResult(before, None)
-        summary = self.select(pin.name).summary
+        summary = self.select(pin.name, yes=yes).summary
         return PinResult(before, f"pinned by {path}: {summary}")
 
     def sessions(self) -> list[SessionRow]:

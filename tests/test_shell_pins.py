@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from azcli_world import AzWorld, make_world
-from shell_world import Shells, need, shells
+from shell_world import Shells, need, shells, wait_for
 
 USER_ARGS = ("--account", "me@contoso.example", "--tenant", "t-1")
 
@@ -69,3 +69,22 @@ def test_a_pin_is_honoured_only_once_allowed_and_undone_on_leaving(
     assert term.ok("one", "azctx current") == "dev\n"
     term.ok("one", "cd /")
     assert term.ok("one", f"azctx disallow {repo}") == f"{repo}/.azctx is no longer honoured\n"
+
+
+def test_pinning_a_protected_context_asks_first(world: AzWorld, term: Shells) -> None:
+    need("bash")
+    repo = world.root / "repo"
+    world.ok("protect", "prod")
+    term.open("one", "bash")
+    term.ok("one", f"azctx allow {repo}")
+    term.ok("one", f"cd {repo}")
+    assert term.shows("one", "[y/N]")  # asked on the terminal, by the hook
+    term.send("one", "n")
+    assert term.shows("one", "not pinned")
+    assert term.ok("one", "azctx current") == "dev\n"  # a refusal is no error of the shell
+    term.ok("one", "cd /")
+    term.ok("one", f"cd {repo}")  # crossing in again asks again
+    wait_for(lambda: term.screen("one").count("[y/N]") == 2)
+    term.send("one", "y")
+    wait_for(lambda: term.run("one", "azctx current").out == "prod\n")
+    assert term.prompt("one").startswith("[!prod]")  # the prompt marks a protected context

@@ -66,6 +66,23 @@ def test_select_in_a_live_session_changes_the_session_and_says_so(base: Path) ->
         shell.wait()
 
 
+def test_the_prompt_file_marks_a_protected_default(base: Path) -> None:
+    shell = _shell()
+    try:
+        with _store(base) as store:
+            sid = store.start_session(shell="bash", pid=shell.pid).session_id
+        with _store(base, AZCTX_SESSION=sid) as store:
+            prompt = session_dir(sid, store._environ) / "prompt"
+            store.select("prod")
+            store.protect("prod")
+            assert prompt.read_text() == "!prod\n"
+            store.unprotect("prod")
+            assert prompt.read_text() == "prod\n"
+    finally:
+        shell.kill()
+        shell.wait()
+
+
 def test_a_nested_session_starts_from_its_parents_default_then_goes_its_own_way(
     base: Path,
 ) -> None:

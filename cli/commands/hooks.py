@@ -4,12 +4,15 @@ what a shell's startup file and its prompt hooks run."""
 from __future__ import annotations
 
 import os
+import sys
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 from azctx.cli.app import Shell, app, store_of
+from azctx.cli.asking import confirm, stdin_is_tty
 from azctx.cli.commands.sessions import ShellOpt
+from azctx.events import ConfirmationNeeded
 
 
 class InitShell(StrEnum):
@@ -64,7 +67,17 @@ def pin(
     """Run by the shell's hook when it crosses a pinned folder's boundary."""
     from azctx.cli.shell.exports import pin_line
 
-    result = store_of(ctx).pin(path, previous or None)
+    store = store_of(ctx)
+    try:
+        result = store.pin(path, previous or None)
+    except ConfirmationNeeded as need:
+        # The hook evals stdout: the question goes to stderr, and a refusal is a note,
+        # never an error of the shell (the hook asks again only on the next crossing).
+        if not (stdin_is_tty() and confirm(need.question, out=sys.stderr)):
+            _note(f"azctx: not pinned: {need.message}")
+            typer.echo(pin_line(shell.value, previous or None))
+            return
+        result = store.pin(path, previous or None, yes=True)
     if result.summary is not None:
         _note(f"azctx: {result.summary}")
     typer.echo(pin_line(shell.value, result.previous))

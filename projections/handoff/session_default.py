@@ -44,3 +44,11 @@ def session_default(state: State, session: str, now: datetime) -> SessionDefault
         item.credential_obj,
         environments(state, caller).get(name_key(item.context.environment)),
     )
+
+
+def prompt_text(choice: SessionDefault | None) -> str:
+    """The line a shell's prompt segment shows: the default context's name, marked with
+    ``!`` in front (the mark ``list`` uses) when it is protected; empty with no default."""
+    if choice is None:
+        return ""
+    return f"!{choice.context.name}" if choice.context.protected else choice.context.name

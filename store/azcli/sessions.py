@@ -28,6 +28,7 @@ from azctx.projections.handoff.session_default import (
     SessionDefault,
     live_sessions,
     open_sessions,
+    prompt_text,
     session_default,
 )
 from azctx.projections.state import State
@@ -107,7 +108,7 @@ def _write(
     write_config_dir(
         directory, _target(choice, unseal), Path(meta["caller"]), meta.get("extensions")
     )
-    prompt = "" if choice is None else choice.context.name
+    prompt = prompt_text(choice)
     if _read(directory / PROMPT) != prompt + "\n":
         write_private(directory / PROMPT, prompt + "\n")
 
