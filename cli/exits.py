@@ -1,6 +1,6 @@
 """How a failure ends the process: one ``error:`` line (and a ``hint:`` line) on
-stderr and an exit code. Kept free of typer so the prompt commands (``cli/prompt.py``) and the
-typer app (``cli/errors.py``) end failures the same way."""
+stderr and an exit code. Kept free of typer so the typer-free commands (``fast_path``)
+and the typer app (``usage``) end failures the same way."""
 
 from __future__ import annotations
 

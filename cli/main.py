@@ -11,7 +11,7 @@ def main() -> None:
     # Before any key or secret is read: a crash leaves no copy of them in a core file.
     forbid_core_dumps()
     # The prompt commands (``current``, ``list``, ``select NAME``) and ``run -- CMD``
-    # skip typer: see cli/prompt.py.
+    # skip typer: see cli/fast_path.py.
     from azctx.cli.fast_path import main as prompt_main
 
     if prompt_main(sys.argv[1:]):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 class Echo(Protocol):
     """How a command writes a line: ``typer.echo`` in the typer app, a plain write on
-    the prompt path (``cli/prompt.py``); the output is the same, since every value
+    the prompt path (``cli/fast_path.py``); the output is the same, since every value
     shown is made ``printable`` first."""
 
     def __call__(self, text: str, /, *, err: bool = False) -> None: ...

@@ -1,6 +1,7 @@
-"""The one place where failures become ``error: ...`` lines and exit codes, and where
-the help shows every value as a word (``--at WHEN``, ``NAME``), never as a type
-placeholder (``<str>``) or a required argument in braces (``{name}``)."""
+"""The typer group azctx's commands live in: it turns a failure inside a command into
+``error: ...`` lines and exit codes (through ``exits``), and the help shows every value
+as a word (``--at WHEN``, ``NAME``), never as a type placeholder (``<str>``) or a
+required argument in braces (``{name}``)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,3 @@
-"""The shell integration: the lines ``eval`` runs in each shell (``exports``)."""
+"""The shell integration: the scripts ``azctx init SHELL`` prints (``scripts``), the
+session a shell starts with them (``starting``), and the lines ``eval`` runs in each
+shell to set or unset a variable (``exports``)."""
