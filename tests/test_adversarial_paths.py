@@ -7,6 +7,7 @@ path built from an id is checked to stay inside its base folder."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def test_a_session_id_that_climbs_out_of_the_runtime_folder_is_tampering(
     _append_raw(env, _evil_session_start(victim, projects))
     before = fingerprint(store_path(env))
 
-    # The victim's next ordinary write (which would expire the 1 s session) and verify.
+    # The victim's next ordinary write, once the 1 s session is past its ttl (the moment
+    # the old code removed "its" folder, ~/projects), and verify.
+    time.sleep(1.5)
     for args in (["select", "dev"], ["verify"], ["list"]):
         outcome = run(args, {**env, "AZCTX_SESSION": victim})
         assert_error(outcome, 3)
