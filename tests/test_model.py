@@ -330,7 +330,12 @@ class ModelOps:
         t = self.m.select_target(c, scope)
         sc = self.m.scope(t)
         current = fold(sc.default) if sc.default else None
-        name = earlier(sc, current, self.m.names(c, t))
+        saved = self.m.scope("user").default
+        before = sc
+        if t != "user" and sc.default and saved:
+            # a shell that switched goes back first to the saved default it showed
+            before = MScope(history=[fold(saved), *sc.history])
+        name = earlier(before, current, self.m.names(c, t))
         if name is None:
             raise MRefused("no earlier default")
 

@@ -66,6 +66,29 @@ def test_select_in_a_live_session_changes_the_session_and_says_so(base: Path) ->
         shell.wait()
 
 
+def test_select_back_in_a_new_shell_goes_to_the_saved_default_it_showed(base: Path) -> None:
+    """A shell's first switch is remembered against the saved default the shell showed,
+    so the quick start's 'select prod; select -' comes back to it, and toggles."""
+    shell = _shell()
+    try:
+        with _store(base) as store:
+            sid = store.start_session(shell="bash", pid=shell.pid).session_id
+        with _store(base, AZCTX_SESSION=sid) as store:
+            assert store.current() == "dev"  # the saved default
+            store.select("prod")
+            assert store.select_previous().summary.startswith(
+                "this shell's default context is now 'dev'"
+            )
+            assert store.select_previous().summary.startswith(
+                "this shell's default context is now 'prod'"
+            )
+        with _store(base) as store:
+            assert store.current() == "dev"
+    finally:
+        shell.kill()
+        shell.wait()
+
+
 def test_the_prompt_file_marks_a_protected_default(base: Path) -> None:
     shell = _shell()
     try:

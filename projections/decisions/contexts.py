@@ -75,7 +75,9 @@ def decide_select_previous(
     target = select_scope(state, caller, scope)
     own = state.scope(target)
     current = None if own.default is None else name_key(own.default)
-    name = pick_earlier(own.default_history, current, scope_names(state, caller, target))
+    name = pick_earlier(
+        _earlier_defaults(state, target), current, scope_names(state, caller, target)
+    )
     if name is None:
         raise Refused(
             f"there is no earlier default to go back to in {where(target)}",
@@ -87,6 +89,17 @@ def decide_select_previous(
         event(caller, target, Selected(name, previous=True), changes),
         notes(state, caller, target, name),
     )
+
+
+def _earlier_defaults(state: State, target: str) -> tuple[str, ...]:
+    """The defaults ``select -`` may go back to, oldest first. A session that switched
+    had, before its first switch, the saved default the shell showed: it comes first,
+    so ``select -`` right after a shell's first ``select`` goes back to it."""
+    own = state.scope(target)
+    saved = state.scope(USER).default
+    if target == USER or own.default is None or saved is None:
+        return own.default_history
+    return (name_key(saved), *own.default_history)
 
 
 def _renamed_changes(
