@@ -7,8 +7,9 @@ which flag confirms it."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TextIO, TypeVar
 
 from azctx.events import ConfirmationNeeded, Refused
@@ -26,10 +27,33 @@ def confirm(question: str, out: TextIO | None = None) -> bool:
     out = sys.stdout if out is None else out
     out.write(f"{question} [y/N]: ")
     out.flush()
-    answer = sys.stdin.readline()
+    with _line_mode():
+        answer = sys.stdin.readline()
     if not answer.endswith("\n"):
         out.write("\n")  # end of input: the next line starts where it should
     return answer.strip().casefold() in ("y", "yes")
+
+
+@contextlib.contextmanager
+def _line_mode() -> Iterator[None]:
+    """The terminal in its ordinary line mode (echo, line editing, Enter as a newline)
+    while an answer is read: a shell's prompt hook (fish's) runs us with the terminal
+    still in the shell's own raw mode, where Enter never ends the line."""
+    if not stdin_is_tty():
+        yield
+        return
+    import termios
+
+    fd = sys.stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    cooked = list(saved)
+    cooked[0] |= termios.ICRNL
+    cooked[3] |= termios.ICANON | termios.ECHO | termios.ISIG
+    termios.tcsetattr(fd, termios.TCSANOW, cooked)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def confirmed(attempt: Callable[[bool], T], skip: bool, flag: str) -> T:

@@ -71,11 +71,14 @@ def test_a_pin_is_honoured_only_once_allowed_and_undone_on_leaving(
     assert term.ok("one", f"azctx disallow {repo}") == f"{repo}/.azctx is no longer honoured\n"
 
 
-def test_pinning_a_protected_context_asks_first(world: AzWorld, term: Shells) -> None:
-    need("bash")
+@pytest.mark.parametrize("shell", ["bash", "fish"])
+def test_pinning_a_protected_context_asks_first(world: AzWorld, term: Shells, shell: str) -> None:
+    """The question is answered in the shell's own terminal, also in fish, whose prompt
+    hook runs with the terminal in fish's raw mode."""
+    need(shell)
     repo = world.root / "repo"
     world.ok("protect", "prod")
-    term.open("one", "bash")
+    term.open("one", shell)
     term.ok("one", f"azctx allow {repo}")
     term.ok("one", f"cd {repo}")
     assert term.shows("one", "[y/N]")  # asked on the terminal, by the hook
