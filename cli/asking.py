@@ -8,6 +8,7 @@ which flag confirms it."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import TextIO, TypeVar
@@ -39,12 +40,16 @@ def _line_mode() -> Iterator[None]:
     """The terminal in its ordinary line mode (echo, line editing, Enter as a newline)
     while an answer is read: a shell's prompt hook (fish's) runs us with the terminal
     still in the shell's own raw mode, where Enter never ends the line."""
-    if not stdin_is_tty():
+    try:
+        fd = sys.stdin.fileno()
+        real = os.isatty(fd)
+    except (OSError, ValueError):  # no file behind stdin (a test's fake terminal)
+        real = False
+    if not real:
         yield
         return
     import termios
 
-    fd = sys.stdin.fileno()
     saved = termios.tcgetattr(fd)
     cooked = list(saved)
     cooked[0] |= termios.ICRNL

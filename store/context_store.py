@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from azctx.events import (
     SESSION_ID_BYTES,
+    USER,
     Credential,
     Disconnected,
     Event,
@@ -269,10 +270,11 @@ class ContextStore:
         context, ``ConfirmationNeeded`` when it is the default (``force=True`` removes it)."""
         from azctx.projections.decisions.contexts import decide_remove
 
+        before = self.current()
         outcome = self._write(lambda _l, s, c: decide_remove(s, c, name, force, scope))
         event = outcome[1]
         return self._result(
-            outcome, f"removed context '{event.subject or name}'{_new_default(event)}"
+            outcome, f"removed context '{event.subject or name}'{self._moved(before, event)}"
         )
 
     def disconnect(
@@ -289,12 +291,13 @@ class ContextStore:
             decision = decide_disconnect(state, caller, account, scope, ask)
             return writing.shred_undone_keys(log, state, decision)
 
+        before = self.current()
         outcome = self._write(decider)
         event = outcome[1]
         removed = removed_count(event.changes)
         who = event.op.account if isinstance(event.op, Disconnected) else account
         summary = f"disconnected '{who}': {removed} context(s) removed, credential destroyed"
-        return self._result(outcome, summary + _new_default(event))
+        return self._result(outcome, summary + self._moved(before, event))
 
     def clear(self, *, scope: str | None = None, ask: bool = False) -> OperationResult:
         """Remove every context and credential of ``scope`` (default: the caller's) and
@@ -433,6 +436,21 @@ class ContextStore:
             return PinResult(before, None)
         summary = self.select(pin.name, yes=yes).summary
         return PinResult(before, f"pinned by {path}: {summary}")
+
+    def _moved(self, before: str | None, event: Event) -> str:
+        """What a removal did to the defaults: the caller's, when it now sees another one
+        (in a shell, "this shell's"), and the saved one when it moved while the shell
+        shows something else."""
+        now = self.current()
+        in_shell = self.session_status().state == "live"
+        whose = "this shell's default" if in_shell else "the default"
+        text = ""
+        if now != before:
+            text = f"; {whose} is now '{now}'" if now else f"; {whose} is none now"
+        saved = [c.after for c in event.changes if c.type == "default" and c.scope == USER]
+        if in_shell and saved and saved[0] != now:
+            text += f"; the saved default (user scope) is {_named_or_none(saved[0])}"
+        return text
 
     def sessions(self) -> list[SessionRow]:
         """The live sessions of this host, with their shells, oldest first."""
@@ -686,13 +704,8 @@ def undone(event: Event, subject: str | None) -> str:
     return f"undid operation {op.target} ({what})" + (f": {effects}" if effects else "")
 
 
-def _new_default(event: Event) -> str:
-    """What a removal did to the default, when it moved it: the new one, or none."""
-    for change in event.changes:
-        if change.type == "default":
-            after = change.after
-            return "; no default now" if after is None else f"; the default is now '{after}'"
-    return ""
+def _named_or_none(value: object) -> str:
+    return "none now" if value is None else f"now '{value}'"
 
 
 def shell_mark(pid: int | None) -> str:

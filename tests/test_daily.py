@@ -205,7 +205,7 @@ def test_removing_the_default_names_the_new_default(two: AzctxCli) -> None:
     done = two("remove", "dev", "--force")
     assert done.stdout == "removed context 'dev'; the default is now 'prod' (operation 5)\n"
     last = two("remove", "prod", "--force")
-    assert last.stdout == "removed context 'prod'; no default now (operation 6)\n"
+    assert last.stdout == "removed context 'prod'; the default is none now (operation 6)\n"
 
 
 def test_disconnect_and_clear_name_what_goes(two: AzctxCli) -> None:
@@ -216,7 +216,7 @@ def test_disconnect_and_clear_name_what_goes(two: AzctxCli) -> None:
     )
     done = two("disconnect", "ann@contoso.org", "--yes")
     assert done.stdout.startswith("disconnected 'ann@contoso.org': 2 context(s) removed")
-    assert "no default now" in done.stdout
+    assert "the default is none now" in done.stdout
     two("undo")
     cleared = two("clear", code=1)
     assert cleared.stderr.startswith("error: clearing the user scope removes 2 context(s)")

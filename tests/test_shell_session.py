@@ -89,6 +89,20 @@ def test_select_back_in_a_new_shell_goes_to_the_saved_default_it_showed(base: Pa
         shell.wait()
 
 
+def test_removing_the_shells_own_default_says_what_the_shell_shows_now(base: Path) -> None:
+    shell = _shell()
+    try:
+        with _store(base) as store:
+            sid = store.start_session(shell="bash", pid=shell.pid).session_id
+        with _store(base, AZCTX_SESSION=sid) as store:
+            store.select("prod")
+            done = store.remove("prod", force=True).summary
+            assert done.startswith("removed context 'prod'; this shell's default is now 'dev'")
+    finally:
+        shell.kill()
+        shell.wait()
+
+
 def test_the_prompt_file_marks_a_protected_default(base: Path) -> None:
     shell = _shell()
     try:
