@@ -10,6 +10,7 @@ terminal there is nothing to pick on: exit 2.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import subprocess
@@ -141,13 +142,23 @@ def _builtin(header: str, lines: Sequence[str]) -> int | None:
         tty.setraw(fd)  # Ctrl-C arrives as a key: it cancels, as Esc does
         while True:
             os.write(fd, picker.frame(os.get_terminal_size(fd).lines))
-            verdict = picker.key(_read_key(fd))
-            if verdict is not None:
-                return picker.shown[picker.cursor] if verdict else None
+            for key in keys(_read_key(fd)):
+                verdict = picker.key(key)
+                if verdict is not None:
+                    return picker.shown[picker.cursor] if verdict else None
     finally:
         os.write(fd, b"\r\x1b[J")
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
         os.close(fd)
+
+
+_SEQUENCE = re.compile(rb"\x1b\[[0-9;]*[@-~]|\x1bO.|\x1b|[\x00-\x7f]|[\xc0-\xff][\x80-\xbf]*", re.S)
+
+
+def keys(data: bytes) -> list[bytes]:
+    """The key presses in one read: keys typed or pasted faster than the picker reads
+    arrive together (three Backspaces, a pasted word), an escape sequence stays whole."""
+    return _SEQUENCE.findall(data)
 
 
 def _read_key(fd: int) -> bytes:

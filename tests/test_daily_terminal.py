@@ -170,3 +170,13 @@ def test_list_is_coloured_only_on_a_terminal_without_no_color(
     text = str(child.before)
     assert ("\x1b[1;32m" in text) is coloured  # the default's row, bold green
     assert "dev-us" in text
+
+
+def test_keys_that_arrive_together_are_each_applied() -> None:
+    """Three quick Backspaces (or a pasted word) come in one read; an arrow stays whole."""
+    from azctx.cli.picker import keys
+
+    assert keys(b"\x7f\x7f\x7f") == [b"\x7f"] * 3
+    assert keys(b"\x1b[A\x1b[Bab\r") == [b"\x1b[A", b"\x1b[B", b"a", b"b", b"\r"]
+    assert keys(b"\x1b") == [b"\x1b"]
+    assert keys("é".encode() + b"x") == ["é".encode(), b"x"]
