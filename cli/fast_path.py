@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from azctx.cli import render
-from azctx.cli.shell.scripts import SHELLS
+from azctx.cli.shell import SHELLS
 from azctx.events import AzctxError
 
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from azctx.events import (
     USER,
@@ -20,11 +21,13 @@ from azctx.events import (
     decode,
     encode,
 )
-from azctx.projections.decisions.decision import Decision
 from azctx.projections.state import SessionInfo, State, evolve
 from azctx.projections.view import Caller
 from azctx.store.log import Log
 from azctx.store.rows import Entry
+
+if TYPE_CHECKING:  # the decisions load only for a write that needs them
+    from azctx.projections.decisions.decision import Decision
 
 
 def append_event(log: Log, event: Event) -> Entry:

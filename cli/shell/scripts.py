@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from azctx.cli.shell.exports import quote
 
-SHELLS = ("bash", "zsh", "fish", "pwsh")
-
 _POSIX_COMMON = r"""
 __azctx_prompt() {
   if [[ -n ${AZCTX_CONTEXT-} ]]; then
