@@ -6,11 +6,13 @@ PowerShell cannot be installed on this machine)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,58 +68,49 @@ def test_select_in_a_live_session_changes_the_session_and_says_so(base: Path) ->
         shell.wait()
 
 
+@contextlib.contextmanager
+def _in_a_shell(base: Path) -> Iterator[ContextStore]:
+    """The store as a live shell's session sees it (the shell a stand-in process)."""
+    shell = _shell()
+    try:
+        with _store(base) as store:
+            sid = store.start_session(shell="bash", pid=shell.pid).session_id
+        with _store(base, AZCTX_SESSION=sid) as store:
+            yield store
+    finally:
+        shell.kill()
+        shell.wait()
+
+
 def test_select_back_in_a_new_shell_goes_to_the_saved_default_it_showed(base: Path) -> None:
     """A shell's first switch is remembered against the saved default the shell showed,
     so the quick start's 'select prod; select -' comes back to it, and toggles."""
-    shell = _shell()
-    try:
-        with _store(base) as store:
-            sid = store.start_session(shell="bash", pid=shell.pid).session_id
-        with _store(base, AZCTX_SESSION=sid) as store:
-            assert store.current() == "dev"  # the saved default
-            store.select("prod")
-            assert store.select_previous().summary.startswith(
-                "this shell's default context is now 'dev'"
-            )
-            assert store.select_previous().summary.startswith(
-                "this shell's default context is now 'prod'"
-            )
-        with _store(base) as store:
-            assert store.current() == "dev"
-    finally:
-        shell.kill()
-        shell.wait()
+    with _in_a_shell(base) as store:
+        assert store.current() == "dev"  # the saved default
+        store.select("prod")
+        back = store.select_previous().summary
+        assert back.startswith("this shell's default context is now 'dev'")
+        forth = store.select_previous().summary
+        assert forth.startswith("this shell's default context is now 'prod'")
+    with _store(base) as store:
+        assert store.current() == "dev"
 
 
 def test_removing_the_shells_own_default_says_what_the_shell_shows_now(base: Path) -> None:
-    shell = _shell()
-    try:
-        with _store(base) as store:
-            sid = store.start_session(shell="bash", pid=shell.pid).session_id
-        with _store(base, AZCTX_SESSION=sid) as store:
-            store.select("prod")
-            done = store.remove("prod", force=True).summary
-            assert done.startswith("removed context 'prod'; this shell's default is now 'dev'")
-    finally:
-        shell.kill()
-        shell.wait()
+    with _in_a_shell(base) as store:
+        store.select("prod")
+        done = store.remove("prod", force=True).summary
+        assert done.startswith("removed context 'prod'; this shell's default is now 'dev'")
 
 
 def test_the_prompt_file_marks_a_protected_default(base: Path) -> None:
-    shell = _shell()
-    try:
-        with _store(base) as store:
-            sid = store.start_session(shell="bash", pid=shell.pid).session_id
-        with _store(base, AZCTX_SESSION=sid) as store:
-            prompt = session_dir(sid, store._environ) / "prompt"
-            store.select("prod")
-            store.protect("prod")
-            assert prompt.read_text() == "!prod\n"
-            store.unprotect("prod")
-            assert prompt.read_text() == "prod\n"
-    finally:
-        shell.kill()
-        shell.wait()
+    with _in_a_shell(base) as store:
+        prompt = session_dir(str(store._environ["AZCTX_SESSION"]), store._environ) / "prompt"
+        store.select("prod")
+        store.protect("prod")
+        assert prompt.read_text() == "!prod\n"
+        store.unprotect("prod")
+        assert prompt.read_text() == "prod\n"
 
 
 def test_a_nested_session_starts_from_its_parents_default_then_goes_its_own_way(
