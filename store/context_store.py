@@ -355,13 +355,15 @@ class ContextStore:
         shell: str | None = None,
         pid: int | None = None,
         new: bool = False,
+        parent: str | None = None,
     ) -> SessionInfo:
         """A new session. With ``shell`` (its kind), the session lives in that shell,
         the process ``pid`` (default: the parent of this process, the shell that runs
         ``eval "$(azctx session start)"``), and ends when it is gone; a shell that has a
         live session of its own is refused one more, unless ``new`` ends that first.
         Returns its id (for ``AZCTX_SESSION``) and expiry; raises ``BadInput`` for a
-        malformed ``ttl``."""
+        malformed ``ttl``. ``parent``: the session it starts from, where ``AZCTX_SESSION``
+        cannot say it (a tmux pane)."""
         from azctx.projections.decisions.sessions import Shell, decide_session_start, own_session
 
         lifetime = parse_ttl(ttl)
@@ -373,7 +375,7 @@ class ContextStore:
         def decider(_log: Log, state: State, caller: Caller) -> Decision:
             expires = caller.time + lifetime
             return decide_session_start(
-                state, caller, session_id=session_id, expires=expires, shell=marked
+                state, caller, session_id=session_id, expires=expires, shell=marked, parent=parent
             )
 
         _, event, notes = self._write(decider)

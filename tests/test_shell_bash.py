@@ -7,6 +7,7 @@ the prompt segment starts no process."""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -168,3 +169,26 @@ def test_drawing_a_hundred_prompts_starts_no_process(world: AzWorld, term: Shell
         tracer.wait(timeout=30)
     calls = [line for line in log.read_text().splitlines() if "(" in line]
     assert calls == []
+
+
+def test_a_tmux_pane_starts_from_the_pane_it_was_split_from(world: AzWorld, term: Shells) -> None:
+    """tmux starts a pane from its server's environment, not from the pane it splits:
+    the new pane's session starts from the session of the pane that was active."""
+    term.open("one", "bash")
+    first = term.ok("one", "echo $AZCTX_SESSION").strip()
+    term.ok("one", "azctx select prod")
+    pairs = " ".join(shlex.quote(f"{k}={v}") for k, v in term.env().items())
+    keep = 'TMUX="$TMUX" TMUX_PANE="$TMUX_PANE"'  # what tmux gives every pane it starts
+    line = f"cd {shlex.quote(str(world.root))} && exec env -i {pairs} {keep} bash -i"
+    term._tmux("split-window", "-t", "w:one", line)  # the new pane is the active one
+    assert term.run("one", "true").code == 0
+    pane = term.ok("one", "echo $AZCTX_SESSION").strip()
+    assert pane.startswith("s-") and pane != first
+    assert term.ok("one", "azctx current") == "prod\n"
+    term.ok("one", "azctx select dev")
+    term._tmux("select-pane", "-t", "w:one.0")
+    assert term.ok("one", "azctx current") == "prod\n"  # the first pane did not move
+    term._tmux("new-window", "-t", "w", "-n", "three", line)  # a window: from the last one
+    term.kinds["three"] = "bash"
+    assert term.run("three", "true").code == 0
+    assert term.ok("three", "azctx current") == "prod\n"

@@ -30,10 +30,11 @@ def start(
     ttl: str = "24h",
     pid: int | None = None,
     new: bool = False,
+    parent: str | None = None,
 ) -> tuple[str, list[str]]:
     """Start the session of the shell ``pid`` (default: the caller's shell); its id
     and the lines its shell evaluates."""
-    info = store.start_session(ttl, shell=shell, pid=pid, new=new)
+    info = store.start_session(ttl, shell=shell, pid=pid, new=new, parent=parent)
     for line in info.notes:
         note(line)
     origin = "" if info.parent is None else f", from the default of session {info.parent}"
@@ -55,11 +56,37 @@ def init_script(
         try:
             own = store.own_session()
             if own is None:
-                own, lines = start(store, shell, environ, lambda _line: None)
+                parent = tmux_parent(store, environ)
+                own, lines = start(store, shell, environ, lambda _line: None, parent=parent)
             lines.append(own_line(shell, own))
         except AzctxError as exc:  # the shell starts anyway, without a session
             note(f"warning: azctx: this shell has no session: {exc.message}")
     return script(shell, exe, lines)
+
+
+def tmux_parent(store: ContextStore, environ: Mapping[str, str]) -> str | None:
+    """In a new tmux pane or window, the session of the pane it came from. tmux starts a
+    pane from its server's environment, so ``AZCTX_SESSION`` names no parent there (or
+    the shell that started the server); tmux knows the pane that was active before this
+    one (``{last}`` in a split window, else the active pane of the last window), and the
+    session of that pane's shell is the parent. One tmux process, only in tmux."""
+    if not environ.get("TMUX") or not environ.get("TMUX_PANE"):
+        return None
+    import subprocess
+
+    for target in ("{last}", "!"):
+        try:
+            done = subprocess.run(
+                ["tmux", "display-message", "-p", "-t", target, "#{pane_pid}"],
+                capture_output=True, text=True, timeout=2, check=False,
+            )  # fmt: skip
+        except (OSError, subprocess.SubprocessError):
+            return None
+        pid = done.stdout.strip()
+        if done.returncode == 0 and pid.isdigit():
+            found = [row.session_id for row in store.sessions() if row.pid == int(pid)]
+            return found[0] if found else None
+    return None
 
 
 def azctx_exe() -> str:

@@ -56,9 +56,14 @@ def decide_session_start(
     session_id: str,
     expires: datetime,
     shell: Shell | None = None,
+    parent: str | None = None,
 ) -> Decision:
     """A new session. Started inside a shell whose own session is live, it starts
-    from that session's default (then each goes its own way)."""
+    from that session's default (then each goes its own way). ``parent`` names that
+    session where the caller's environment cannot (a tmux pane is started by the tmux
+    server, not by the pane it was split from)."""
+    if parent is not None and is_session_id(parent):
+        caller = caller._replace(session=parent)
     if not is_session_id(session_id):
         raise BadInput(f"not a session id: {shown(session_id)}")
     if session_id in state.sessions:
