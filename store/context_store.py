@@ -270,7 +270,7 @@ class ContextStore:
         context, ``ConfirmationNeeded`` when it is the default (``force=True`` removes it)."""
         from azctx.projections.decisions.contexts import decide_remove
 
-        before = self.current()
+        before = self._seen_default()
         outcome = self._write(lambda _l, s, c: decide_remove(s, c, name, force, scope))
         event = outcome[1]
         return self._result(
@@ -291,7 +291,7 @@ class ContextStore:
             decision = decide_disconnect(state, caller, account, scope, ask)
             return writing.shred_undone_keys(log, state, decision)
 
-        before = self.current()
+        before = self._seen_default()
         outcome = self._write(decider)
         event = outcome[1]
         removed = removed_count(event.changes)
@@ -439,12 +439,18 @@ class ContextStore:
         summary = self.select(pin.name, yes=yes).summary
         return PinResult(before, f"pinned by {path}: {summary}")
 
+    def _seen_default(self) -> str | None:
+        """The caller's default, for a message: a view without the warnings a read
+        gives (the command's own view already said them)."""
+        return view(self.state(), self._caller()).default
+
     def _moved(self, before: str | None, event: Event) -> str:
         """What a removal did to the defaults: the caller's, when it now sees another one
         (in a shell, "this shell's"), and the saved one when it moved while the shell
         shows something else."""
-        now = self.current()
-        in_shell = self.session_status().state == "live"
+        state, caller = self.state(), self._caller()
+        now = view(state, caller).default
+        in_shell = session_status(state, caller) == "live"
         whose = "this shell's default" if in_shell else "the default"
         text = ""
         if now != before:
