@@ -226,18 +226,22 @@ def _create_from(temporary: str, path: str) -> None:
         raise
 
 
-def _sync_directory(path: str) -> None:
-    """Best effort: make the new name durable too."""
-    try:
-        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY | _CLOEXEC)
-    except OSError:
+def fsync_folder(folder: str | os.PathLike[str]) -> None:
+    """Flush a folder's entries to disk, so a name just created or renamed in it lasts;
+    an ``OSError`` when that fails (key rotation must know)."""
+    if os.name != "posix":
         return
+    fd = os.open(folder, os.O_RDONLY | _CLOEXEC)
     try:
         os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)
+
+
+def _sync_directory(path: str) -> None:
+    """Best effort: make the new name durable too."""
+    with contextlib.suppress(OSError):
+        fsync_folder(os.path.dirname(os.path.abspath(path)))
 
 
 def _remove_quietly(path: str) -> None:

@@ -64,7 +64,7 @@ elif step == "renamed":  # renamed, the folder not yet flushed nor the rotation 
     def flush(*args, **kwargs):
         if renamed:
             die()
-    os.replace, rotation.fsync_dir = replaced, flush
+    os.replace, rotation.fsync_folder = replaced, flush
 from azctx.cli.main import main
 sys.argv = ["azctx", "key", "rotate", *sys.argv[2:]]
 main()

@@ -244,13 +244,3 @@ def write_key_file(path: Path, key: bytes, *, overwrite: bool = False) -> None:
         raise MissingKeyError(
             f"cannot write key file {path}: {exc.strerror or exc}", hint=f"check {path.parent}"
         ) from None
-
-
-def fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

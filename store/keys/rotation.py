@@ -19,7 +19,7 @@ from azctx.events.errors import BadInput, Refused
 from azctx.store import locks, paths
 from azctx.store.backends.recorder import Recorder
 from azctx.store.errors import MalformedKeyError, MissingKeyError
-from azctx.store.files import link_new
+from azctx.store.files import fsync_folder, link_new
 from azctx.store.keys import data_keys
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import (
@@ -29,7 +29,6 @@ from azctx.store.keys.master import (
     MasterKeyInfo,
     check_folder,
     encode_key,
-    fsync_dir,
     generate_key,
     read_key_file,
 )
@@ -62,7 +61,7 @@ class KeyRotation:
         try:
             if self.replaces:  # else it is at ``path`` already (``prepare_rotation``)
                 os.replace(self.temp, self.path)
-                fsync_dir(self.path.parent)
+                fsync_folder(self.path.parent)
         except OSError as exc:
             raise MissingKeyError(
                 f"the store now needs the new key, but it could not be moved to {self.path}:"
@@ -147,7 +146,7 @@ def settle_rotations(path: Path, source: KeySource, wanted: str) -> tuple[Master
         with contextlib.suppress(OSError):
             if key.key_id == wanted and installed is None:
                 os.replace(leftover, path)
-                fsync_dir(path.parent)
+                fsync_folder(path.parent)
                 installed = MasterKey(key.key, source, path)
             else:
                 os.unlink(leftover)
@@ -173,7 +172,7 @@ def prepare_rotation(info: MasterKeyInfo, new_key_file: str | Path | None = None
             # file): a crash leaves no temporary name behind, only this new key.
             link_new(str(temp), str(path))
             os.unlink(temp)
-        fsync_dir(path.parent)
+        fsync_folder(path.parent)
     except OSError as exc:
         rotation = KeyRotation(key, path, temp, replaces, fd)
         rotation.abandon()
