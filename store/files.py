@@ -178,7 +178,7 @@ def _write_temporary(path: str, data: bytes, *, private: bool) -> str:
         try:
             if private:
                 os.fchmod(fd, 0o600)  # whatever the umask
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -188,7 +188,8 @@ def _write_temporary(path: str, data: bytes, *, private: bool) -> str:
     return temporary
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def write_all(fd: int, data: bytes) -> None:
+    """All of ``data`` to ``fd`` (a write may take only part of it)."""
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view) :]
@@ -217,7 +218,7 @@ def _create_from(temporary: str, path: str) -> None:
     try:
         try:
             os.fchmod(fd, mode)
-            _write_all(fd, data)
+            write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)

@@ -337,7 +337,7 @@ def test_a_full_runtime_folder_is_one_error_line(
     def full(fd: int, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(files, "_write_all", full)
+    monkeypatch.setattr(files, "write_all", full)
     outcome = invoke(["run", "--context", "sp", "--", "true"], sp_env)
     assert_error(outcome, 3, "No space left on device")
     assert "internal error" not in outcome.err

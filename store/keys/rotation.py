@@ -19,7 +19,7 @@ from azctx.events.errors import BadInput, Refused
 from azctx.store import locks, paths
 from azctx.store.backends.recorder import Recorder
 from azctx.store.errors import MalformedKeyError, MissingKeyError
-from azctx.store.files import fsync_folder, link_new
+from azctx.store.files import fsync_folder, link_new, write_all
 from azctx.store.keys import data_keys
 from azctx.store.keys import master as keys
 from azctx.store.keys.master import (
@@ -209,9 +209,7 @@ def _write_locked(path: Path, data: bytes) -> int:
         with contextlib.suppress(OSError):  # no flock here: a leftover counts as live
             locks.hold(fd)
         os.fchmod(fd, 0o600)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
         os.fsync(fd)
     except BaseException:
         os.close(fd)
