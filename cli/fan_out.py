@@ -20,11 +20,12 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple
+from typing import TYPE_CHECKING, BinaryIO
 
 from azctx.cli.asking import confirmed
 from azctx.cli.child import CannotStart, child_environment, forwarded, start, waited_signals
 from azctx.events import BadInput, Refused
+from azctx.events.records import Record
 
 if TYPE_CHECKING:
     from azctx.projections.view import View
@@ -82,7 +83,7 @@ def targets(view: View, pattern: str | None, every: bool) -> tuple[str, ...]:
     return found
 
 
-class _Run(NamedTuple):
+class _Run(Record):
     name: str
     prepared: RunEnvironment
 

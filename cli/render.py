@@ -13,7 +13,9 @@ import sys
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from azctx.events.records import Record
 
 if TYPE_CHECKING:
     from azctx.projections.history import HistoryRow
@@ -91,7 +93,7 @@ PROTECTED_DEFAULT_ROW = "\x1b[1;31m"
 RESET = "\x1b[0m"
 
 
-class Layout(NamedTuple):
+class Layout(Record):
     """How wide a table may be (None: as wide as it is) and whether it is coloured."""
 
     width: int | None = None

@@ -12,9 +12,10 @@ the autosave setting, or whether a user context is hidden in a session.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from azctx.events.names import ScopeKey
+from azctx.events.records import Record
 from azctx.events.values import Context, Credential, Environment
 
 CellType = Literal["context", "hidden", "default", "autosave", "credential", "environment"]
@@ -31,7 +32,7 @@ CELL_VALUES: dict[str, str] = {
 }
 
 
-class Change(NamedTuple):
+class Change(Record):
     type: CellType
     scope: ScopeKey
     key: str

@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from azctx.events.changes import CELL_VALUES, Change
 from azctx.events.names import USER, is_session_id
 from azctx.events.operations import OPS, VERSIONS, Event
+from azctx.events.records import Record
 from azctx.events.values import (
     ACCOUNT_TYPES,
     CREDENTIAL_KINDS,
@@ -196,7 +197,7 @@ def reader(annotation: str) -> Reader:
     return record_reader(_RECORDS[annotation])
 
 
-class _Spec(NamedTuple):
+class _Spec(Record):
     """How to read one record: each field's name, reader and default, and the names."""
 
     fields: tuple[tuple[str, Reader, bool, Any], ...]

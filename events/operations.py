@@ -14,10 +14,11 @@ in ``events.codec`` so an old log still reads.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from azctx.events.changes import Change
 from azctx.events.names import SessionId
+from azctx.events.records import Record
 from azctx.events.values import Actor, Context, ScopeName
 
 Operation = Literal[
@@ -40,52 +41,52 @@ ImportSource = Literal["az-powershell", "az-cli"]
 EndReason = Literal["ended", "expired", "shell-gone"]
 
 
-class Added(NamedTuple):
+class Added(Record):
     context: Context
     replaced: bool = False
     selected: bool = True
 
 
-class Selected(NamedTuple):
+class Selected(Record):
     name: str
     previous: bool = False
 
 
-class Renamed(NamedTuple):
+class Renamed(Record):
     old: str
     new: str
     replaced: bool = False
 
 
-class Removed(NamedTuple):
+class Removed(Record):
     name: str
 
 
-class Disconnected(NamedTuple):
+class Disconnected(Record):
     account: str
 
 
-class Cleared(NamedTuple):
+class Cleared(Record):
     pass
 
 
-class AutosaveSet(NamedTuple):
+class AutosaveSet(Record):
     enabled: bool
 
 
-class Imported(NamedTuple):
+class Imported(Record):
     source: ImportSource
     file: str
     imported: tuple[str, ...] = ()
     default: str | None = None
 
 
-class Undone(NamedTuple):
+class Undone(Record):
     target: int
     target_type: str
 
 
-class SessionStarted(NamedTuple):
+class SessionStarted(Record):
     session_id: SessionId
     expires: datetime
     #: The shell the session lives in, as ``store.processes`` marks a process; None in
@@ -98,22 +99,22 @@ class SessionStarted(NamedTuple):
     parent: str | None = None
 
 
-class SessionEnded(NamedTuple):
+class SessionEnded(Record):
     session_id: SessionId
     reason: EndReason = "ended"
 
 
-class KeyRotated(NamedTuple):
+class KeyRotated(Record):
     master_key_id: str
 
 
-class Protected(NamedTuple):
+class Protected(Record):
     """``protect``: selecting the context or running as it asks first."""
 
     name: str
 
 
-class Unprotected(NamedTuple):
+class Unprotected(Record):
     name: str
 
 
@@ -158,7 +159,7 @@ VERSIONS: dict[str, int] = dict.fromkeys(OPS, 1)
 NOT_UNDOABLE: frozenset[str] = frozenset({"session-start", "session-end", "key-rotate"})
 
 
-class Event(NamedTuple):
+class Event(Record):
     time: datetime
     actor: Actor
     scope: ScopeName | None

@@ -7,9 +7,10 @@ every field against the annotations below: they are the schema.
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from azctx.events.names import DEFAULT_ENVIRONMENT
+from azctx.events.records import Record
 
 AccountType = Literal["user", "service-principal", "managed-identity"]
 ACCOUNT_TYPES: tuple[AccountType, ...] = ("user", "service-principal", "managed-identity")
@@ -36,7 +37,7 @@ BUILTIN_ENVIRONMENT_NAMES: dict[str, str] = {
 }
 
 
-class Actor(NamedTuple):
+class Actor(Record):
     """Who performed an operation."""
 
     user: str
@@ -44,7 +45,7 @@ class Actor(NamedTuple):
     pid: int
 
 
-class Environment(NamedTuple):
+class Environment(Record):
     """A custom cloud brought in by an import (built-in clouds are never stored).
 
     ``raw`` keeps the Az PowerShell environment object as JSON text so an export can
@@ -57,7 +58,7 @@ class Environment(NamedTuple):
     raw: str | None = None
 
 
-class Context(NamedTuple):
+class Context(Record):
     """A named target: account, tenant, subscription and environment.
 
     ``protected`` (``azctx protect``) makes selecting it or running as it ask first; it
@@ -73,7 +74,7 @@ class Context(NamedTuple):
     protected: bool = False
 
 
-class Credential(NamedTuple):
+class Credential(Record):
     """An account's secret, sealed under a data key that can be destroyed.
 
     ``sealed`` is base64 of the AES-GCM nonce and ciphertext of the secret (a client

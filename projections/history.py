@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import NamedTuple
 
 from azctx.events import Context, Event, Renamed, Undone, name_key
+from azctx.events.records import Record
 from azctx.projections.state import undone_by
 
 __all__ = ["HistoryRow", "history_rows", "undo_effects", "undone_by"]
 
 
-class HistoryRow(NamedTuple):
+class HistoryRow(Record):
     seq: int
     time: datetime
     user: str

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
 
 from azctx.events import (
     USER,
@@ -30,9 +29,10 @@ from azctx.events import (
     name_key,
 )
 from azctx.events.names import SessionId
+from azctx.events.records import Record
 
 
-class ScopeState(NamedTuple):
+class ScopeState(Record):
     """One scope: the user scope, or one session's process scope."""
 
     contexts: dict[str, Context]
@@ -50,7 +50,7 @@ class ScopeState(NamedTuple):
 EMPTY_SCOPE = ScopeState({})
 
 
-class SessionInfo(NamedTuple):
+class SessionInfo(Record):
     id: SessionId
     started: datetime
     expires: datetime
@@ -60,7 +60,7 @@ class SessionInfo(NamedTuple):
     shell_name: str | None = None
 
 
-class State(NamedTuple):
+class State(Record):
     """Everything the decisions and the view need, as of operation ``seq``."""
 
     seq: int

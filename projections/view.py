@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from azctx.events import (
     Actor,
@@ -17,6 +17,7 @@ from azctx.events import (
     check_name,
     name_key,
 )
+from azctx.events.records import Record
 from azctx.projections.state import ScopeState, State
 
 SessionStatus = Literal["none", "live", "ended", "unknown", "expired"]
@@ -24,7 +25,7 @@ AutosaveSource = Literal["env", "process", "user", "default"]
 Where = Literal["user", "process"]
 
 
-class Caller(NamedTuple):
+class Caller(Record):
     """Who asks, when, from which session, with which ``AZCTX_AUTOSAVE``, and inside
     which ``azctx run`` (the context it runs as, from ``AZCTX_CONTEXT``)."""
 
@@ -35,7 +36,7 @@ class Caller(NamedTuple):
     run_context: str | None = None
 
 
-class ViewContext(NamedTuple):
+class ViewContext(Record):
     context: Context
     scope: Where
     default: bool
@@ -43,7 +44,7 @@ class ViewContext(NamedTuple):
     credential_obj: Credential | None
 
 
-class View(NamedTuple):
+class View(Record):
     contexts: tuple[ViewContext, ...]
     default: str | None
 

@@ -5,17 +5,17 @@ snapshot (one rule for every writer, read at call time so tests can shorten it).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
 
 from azctx.events import Event
 from azctx.events.codec import decode_many
+from azctx.events.records import Record
 from azctx.projections import snapshot
 from azctx.projections.state import State, replay
 from azctx.store.log import Log
 from azctx.store.rows import Entry
 
 
-class Loaded(NamedTuple):
+class Loaded(Record):
     """A state with the log head it belongs to and the seq of the snapshot it grew from."""
 
     head: tuple[int, bytes]

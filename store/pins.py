@@ -14,10 +14,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from azctx.events import BadInput, check_name
 from azctx.events.errors import AzctxError
+from azctx.events.records import Record
 from azctx.store.paths import config_dir, ensure_private_dir
 
 PIN_FILE = ".azctx"
@@ -28,7 +29,7 @@ _LIMIT = 4096
 PinState = Literal["allowed", "not allowed", "changed"]
 
 
-class Pin(NamedTuple):
+class Pin(Record):
     path: str
     name: str
     state: PinState

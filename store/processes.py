@@ -19,14 +19,15 @@ import contextlib
 import os
 import re
 import sys
-from typing import NamedTuple
+
+from azctx.events.records import Record
 
 #: prctl(2)'s option that makes a process (not) dumpable, from <linux/prctl.h>.
 _PR_SET_DUMPABLE = 4
 _MARK = re.compile(r"^(\d{1,10})\.(\d{0,20})\.([0-9a-f]{0,32})\.(\d{0,20})$")
 
 
-class ProcessMark(NamedTuple):
+class ProcessMark(Record):
     """A process, told apart from any later process that reuses its pid."""
 
     pid: int

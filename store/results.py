@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from azctx.events.records import Record
 
 if TYPE_CHECKING:
     from azctx.projections.handoff.azcli_folder import AzTarget
 
 
-class OperationResult(NamedTuple):
+class OperationResult(Record):
     seq: int
     operation: str
     context: str | None
@@ -17,7 +19,7 @@ class OperationResult(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-class SessionInfo(NamedTuple):
+class SessionInfo(Record):
     session_id: str
     expires: datetime
     #: The session of the shell it was started inside, whose default it started from.
@@ -25,7 +27,7 @@ class SessionInfo(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-class PinResult(NamedTuple):
+class PinResult(Record):
     """What a shell keeps after crossing a pin boundary: the default to bring back on
     leaving the pins (None: nothing to bring back), and what changed (None: nothing)."""
 
@@ -33,7 +35,7 @@ class PinResult(NamedTuple):
     summary: str | None
 
 
-class SessionRow(NamedTuple):
+class SessionRow(Record):
     """One live session of this host, for ``session list``."""
 
     session_id: str
@@ -45,20 +47,20 @@ class SessionRow(NamedTuple):
     mine: bool
 
 
-class SessionStatus(NamedTuple):
+class SessionStatus(Record):
     session_id: str | None
     state: str
     expires: datetime | None
 
 
-class KeyStatus(NamedTuple):
+class KeyStatus(Record):
     source: str
     path: str | None
     key_id: str
     store: str
 
 
-class RunEnvironment(NamedTuple):
+class RunEnvironment(Record):
     context: str
     variables: dict[str, str]
     notes: tuple[str, ...] = ()

@@ -19,8 +19,8 @@ import functools
 import hashlib
 import struct
 from datetime import UTC, datetime, timedelta
-from typing import NamedTuple
 
+from azctx.events.records import Record
 from azctx.store.errors import TamperedError
 
 ZERO_HASH = bytes(32)
@@ -32,7 +32,7 @@ _SEQ_TIME = struct.Struct(">Qq").pack
 _TEXT_LENGTH = struct.Struct(">BI").pack
 
 
-class Entry(NamedTuple):
+class Entry(Record):
     """One log entry, decrypted and checked. A named tuple, and its ``time`` made on
     demand: a replay builds one per row and never looks at the time."""
 
@@ -49,7 +49,7 @@ class Entry(NamedTuple):
         return from_us(self.time_us)
 
 
-class Snapshot(NamedTuple):
+class Snapshot(Record):
     seq: int
     version: int
     payload: bytes

@@ -20,7 +20,9 @@ new definition here, and ``TABLES`` names the current ones.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal
+
+from azctx.events.records import Record
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData, Table
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 ColumnType = Literal["seq", "bigint", "int", "text", "blob"]
 
 
-class ColumnDef(NamedTuple):
+class ColumnDef(Record):
     name: str
     type: ColumnType
     length: int | None = None
@@ -37,7 +39,7 @@ class ColumnDef(NamedTuple):
     primary_key: bool = False
 
 
-class TableDef(NamedTuple):
+class TableDef(Record):
     """One table: its columns in the order rows are read, its keys, indexes and checks."""
 
     name: str

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
 
 from azctx.events import BadInput
+from azctx.events.records import Record
 
 _TTL = re.compile(r"(\d{1,9})([smhd])")
 _TTL_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 MAX_TTL = timedelta(days=366)
 
 
-class When(NamedTuple):
+class When(Record):
     """Either an operation number or an aware point in time."""
 
     seq: int | None = None

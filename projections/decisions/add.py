@@ -3,8 +3,6 @@ in by, and the ``add`` decision."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from azctx.events import (
     ACCOUNT_TYPES,
     BUILTIN_ENVIRONMENT_NAMES,
@@ -24,6 +22,7 @@ from azctx.events import (
     default_name,
     name_key,
 )
+from azctx.events.records import Record
 from azctx.projections.decisions.decision import (
     Decision,
     event,
@@ -36,7 +35,7 @@ from azctx.projections.state import State
 from azctx.projections.view import Caller
 
 
-class AddRequest(NamedTuple):
+class AddRequest(Record):
     """What ``add`` asks for; ``name`` None means ``[ACCOUNT; SUBSCRIPTION]``."""
 
     account: str

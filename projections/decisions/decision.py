@@ -4,7 +4,6 @@ goes, what exists there, and the default's fallback."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import NamedTuple
 
 from azctx.events import (
     USER,
@@ -19,6 +18,7 @@ from azctx.events import (
     default_change,
     name_key,
 )
+from azctx.events.records import Record
 from azctx.projections.state import ScopeState, State, apply_changes
 from azctx.projections.view import (
     Caller,
@@ -34,7 +34,7 @@ START_HINT = 'eval "$(azctx session start)"'
 LIST_HINT = "see 'azctx list'"
 
 
-class Decision(NamedTuple):
+class Decision(Record):
     event: Event
     notes: tuple[str, ...] = ()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import NamedTuple
 
 from azctx.events import (
     USER,
@@ -21,6 +20,7 @@ from azctx.events import (
     default_change,
     is_session_id,
 )
+from azctx.events.records import Record
 from azctx.events.rules import shown
 from azctx.projections.decisions.decision import (
     START_HINT,
@@ -42,7 +42,7 @@ def decide_autosave(
     return Decision(event(caller, target, AutosaveSet(enabled), [change]))
 
 
-class Shell(NamedTuple):
+class Shell(Record):
     """The shell a session lives in: its process mark and its kind."""
 
     mark: str

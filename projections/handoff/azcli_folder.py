@@ -12,9 +12,9 @@ import io
 import json
 import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
 from azctx.events import BUILTIN_ENVIRONMENT_NAMES, Context, Credential, Environment
+from azctx.events.records import Record
 
 PROFILE = "azureProfile.json"
 SP_ENTRIES = "service_principal_entries.json"
@@ -55,7 +55,7 @@ _CLOUD_OPTIONS = (
 )
 
 
-class AzTarget(NamedTuple):
+class AzTarget(Record):
     """The context a directory acts as, with its credential in clear (never shown)."""
 
     account: str

@@ -4,9 +4,9 @@ session's view, read from a state. Pure; ``azctx.store.azcli.sessions`` writes i
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
 
 from azctx.events import Actor, Context, Credential, Environment, name_key
+from azctx.events.records import Record
 from azctx.projections.state import State
 from azctx.projections.view import Caller, environments, view
 
@@ -14,7 +14,7 @@ from azctx.projections.view import Caller, environments, view
 _NOBODY = Actor(user="", host="", pid=0)
 
 
-class SessionDefault(NamedTuple):
+class SessionDefault(Record):
     """The session's default context, its credential and its custom cloud (if any)."""
 
     context: Context

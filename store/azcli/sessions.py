@@ -19,9 +19,9 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from azctx.events import AzctxError, is_session_id
+from azctx.events.records import Record
 from azctx.events.rules import shown
 from azctx.projections.handoff.azcli_folder import AzTarget, az_target
 from azctx.projections.handoff.session_default import (
@@ -52,7 +52,7 @@ Unseal = Callable[[str, bytes], bytes]
 Warn = Callable[[str], None]
 
 
-class Restore(NamedTuple):
+class Restore(Record):
     """What ``session end`` does to ``AZURE_CONFIG_DIR``: ``change`` False leaves it
     alone; else it becomes ``value`` (None: unset)."""
 

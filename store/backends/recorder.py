@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
-from typing import NamedTuple, Protocol
+from typing import Protocol
 
+from azctx.events.records import Record
 from azctx.store.errors import TamperedError
 
 #: Seconds a command waits for the store (a lock, or the server) before exit 3.
@@ -32,7 +33,7 @@ def meta_value(name: str, value: object) -> bytes:
     raise TamperedError(f"the record meta.{name} is not valid: the store was altered")
 
 
-class LogRow(NamedTuple):
+class LogRow(Record):
     """One stored log row, as read (a named tuple: a replay makes one per row, and a
     frozen dataclass costs twice as much to build)."""
 
@@ -48,7 +49,7 @@ class LogRow(NamedTuple):
     hash: bytes
 
 
-class SnapshotRow(NamedTuple):
+class SnapshotRow(Record):
     seq: int
     version: int
     key_id: str
@@ -56,7 +57,7 @@ class SnapshotRow(NamedTuple):
     ciphertext: bytes
 
 
-class DataKeyRow(NamedTuple):
+class DataKeyRow(Record):
     key_id: str
     kind: str
     session: str | None

@@ -23,9 +23,10 @@ import hashlib
 import os
 import stat
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from azctx.events.errors import BadInput
+from azctx.events.records import Record
 from azctx.store import paths
 from azctx.store.errors import InsecureKeyFileError, MalformedKeyError, MissingKeyError
 from azctx.store.paths import Environ
@@ -80,7 +81,7 @@ class MasterKey:
         return key_id(self.key)
 
 
-class MasterKeyInfo(NamedTuple):
+class MasterKeyInfo(Record):
     """Where the open store's master key came from (``source`` None: opened without a
     key), the store's master key id, and the store it opens."""
 
