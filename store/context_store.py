@@ -9,6 +9,7 @@ the log, all or nothing: when a method raises, the store is as it was."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -47,7 +48,7 @@ from azctx.store.loader import (
     verify_data_keys,
     verify_snapshots,
 )
-from azctx.store.log import Log
+from azctx.store.log import Log, OutsideWrite
 from azctx.store.opening import open_log
 from azctx.store.results import (
     KeyStatus,
@@ -125,6 +126,15 @@ class ContextStore:
             self._on_warning(message)
 
     # ------------------------------------------------------------------ writes
+    def _decide_on_empty(self, log: Log, caller: Caller, decider: Decider) -> None:
+        """A store that does not exist yet is made by its first write, and a refused
+        operation must leave nothing behind (no store file, no key file): so the first
+        write is decided once on the empty store before the store is made. A decision
+        that gets as far as sealing a secret was not refused."""
+        state, _ = self._cache.load(log)
+        with contextlib.suppress(OutsideWrite):
+            decider(log, state, caller)
+
     def _write(
         self,
         decider: Decider,
@@ -136,6 +146,8 @@ class ContextStore:
         ``after_commit``: see ``Log.write``."""
         log = self._open()
         caller = self._caller()
+        if not log.exists:
+            self._decide_on_empty(log, caller, decider)
         with log.write(after_commit):
             state, base = self._cache.load(log)
             loaded = state  # what the live sessions saw before this write

@@ -84,6 +84,10 @@ if TYPE_CHECKING:  # annotations only: defining Protocol classes costs a prompt 
             ...
 
 
+class OutsideWrite(RuntimeError):
+    """A change of the log asked for outside ``Log.write()``."""
+
+
 class Log:
     """One open store. Not thread-safe: use one ``Log`` per thread or process.
 
@@ -202,7 +206,7 @@ class Log:
 
     def _require_writing(self, what: str) -> None:
         if not self._writing:
-            raise RuntimeError(f"Log.{what}() must run inside Log.write()")
+            raise OutsideWrite(f"Log.{what}() must run inside Log.write()")
 
     def _check_master_current(self) -> None:
         # Another process may have rotated the master key since we opened the store;

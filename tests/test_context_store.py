@@ -36,6 +36,7 @@ from azctx.store import Log, open_log
 from azctx.store.backends.sqlite import SqliteRecorder
 from azctx.store.caller import actor
 from azctx.store.context_store import ContextStore
+from azctx.store.errors import StoreAbsentError
 from azctx.store.keys import cipher as crypto
 from azctx.store.keys.master import key_id
 from azctx.store.loader import SNAPSHOT_EVERY
@@ -452,6 +453,25 @@ def _assert_no_api_reads(store: ContextStore, marker: str, tmp: Path) -> None:
 
 class ContextStoreContract:
     """Every backend must pass these; subclasses provide the ``world`` fixture."""
+
+    def test_a_refused_first_write_leaves_no_store(self, world: World) -> None:
+        s = world.store()
+        refused: list[Callable[[], object]] = [
+            lambda: s.select("prod"),
+            lambda: s.remove("prod"),
+            lambda: s.rename("prod", "dev"),
+            lambda: s.protect("prod"),
+            lambda: s.undo(),
+            lambda: s.select_previous(),
+        ]
+        for operation in refused:
+            with pytest.raises(Refused):
+                operation()
+        with pytest.raises(StoreAbsentError):
+            open_log(world.target, create=False, environ=world.env()).close()
+        add(s, "prod")  # and the first write that is not refused makes it
+        assert s.current() == "prod"
+        open_log(world.target, create=False, environ=world.env()).close()
 
     def test_add_default_name_is_account_and_subscription(self, world: World) -> None:
         s = world.store()
