@@ -23,7 +23,7 @@ import pytest
 from azctx.store.context_store import ContextStore
 
 if TYPE_CHECKING:
-    from conftest import AzctxCli
+    from cli_runner import AzctxCli
 
 CONTEXT_FIELDS = {
     "name",

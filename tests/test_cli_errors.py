@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import AzctxCli
+from cli_runner import AzctxCli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

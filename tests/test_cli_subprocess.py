@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import AzctxCli
+    from cli_runner import AzctxCli
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 ADD = ("add", "--tenant", "tenant-1")

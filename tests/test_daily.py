@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import AzctxCli
+    from cli_runner import AzctxCli
 
 SUB_PROD = "11111111-1111-1111-1111-111111111111"
 SUB_DEV = "22222222-2222-2222-2222-222222222222"
