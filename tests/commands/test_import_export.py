@@ -1,5 +1,11 @@
-"""``azctx import`` / ``azctx export`` end to end, through the CLI and the store: the real
-Az PowerShell and Azure CLI samples, round trips, refused files, undo, secrets."""
+"""``azctx import`` / ``azctx export`` end to end, through the CLI and the store: the
+import decision, the real Az PowerShell and Azure CLI samples, round trips, refused
+files, undo, secrets.
+
+The file formats alone (parsing and writing, pure) are in test_import_export_formats.py;
+how the files are opened and written (links, FIFOs, atomic writes) in
+tests/store/test_files.py and tests/adversarial/test_adversarial_files.py.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +16,91 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from azctx.cli.commands import app
+from azctx.events import (
+    Added,
+    BadInput,
+    Context,
+    Credential,
+    Environment,
+)
+from azctx.projections import decisions as d
 from azctx.projections.formats.azps_import import parse_az_powershell
 from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 from azctx.store.context_store import ContextStore
+from command_support import SUB_DEV
+from decision_support import Log, names
 from typer.testing import CliRunner, Result
+
+if TYPE_CHECKING:
+    from cli_runner import AzctxCli
+
+
+# ---------------------------------------------------------------- the decision (pure)
+
+
+def ctx(name: str, account: str = "sp@x") -> Context:
+    return Context(name=name, account=account, account_type="service-principal", tenant="t")
+
+
+def test_import_replaces_same_names_keeps_others_and_sets_the_default() -> None:
+    log = Log()
+    log.add("keep")
+    log.add("dup", "old@x")
+    cred = Credential(key_id="k-sp", kind="client-secret", sealed="eA==")
+    env = Environment(name="MyCloud", authority="https://login.example/")
+    decision = d.decide_import(
+        log.state,
+        log.caller(),
+        contexts=[ctx("DUP"), ctx("new")],
+        credentials={"SP@x": cred},
+        environments=[env],
+        default="new",
+        source="az-powershell",
+        file="/tmp/AzureRmContext.json",
+    )
+    log.do(decision)
+    shown = log.view()
+    assert names(shown) == ["DUP", "keep", "new"]
+    assert shown.default == "new"
+    assert [i.credential for i in shown.contexts] == ["stored", "none", "stored"]
+    assert log.state.user.environments["mycloud"] == env
+    request = d.AddRequest(account="a", tenant="t", name="m", environment="mycloud")
+    added = d.decide_add(log.state, log.caller(), request).event
+    assert isinstance(added.op, Added) and added.op.context.environment == "MyCloud"
+
+
+def test_import_refuses_duplicate_names_and_a_default_not_in_the_file() -> None:
+    log = Log()
+    with pytest.raises(BadInput):
+        d.decide_import(log.state, log.caller(), contexts=[ctx("a"), ctx("A")])
+    with pytest.raises(BadInput):
+        d.decide_import(log.state, log.caller(), contexts=[ctx("a")], default="b")
+    with pytest.raises(BadInput):
+        d.decide_import(log.state, log.caller(), contexts=[ctx("bad\x01")])
+
+
+# ------------------------------------------------------ through the CLI and the store
 
 
 def _interop_dir() -> Path | None:
     configured = os.environ.get("AZCTX_INTEROP_DIR")
     candidates = [Path(configured)] if configured else []
-    candidates.append(Path(__file__).resolve().parents[2] / "shared" / "interop")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "interop")
     return next((path for path in candidates if path.is_dir()), None)
 
 
 INTEROP = _interop_dir()
+
+
 needs_samples = pytest.mark.skipif(
     INTEROP is None,
     reason="interop samples not found: set AZCTX_INTEROP_DIR or put shared/ beside the repo",
 )
+
 
 # (file under interop/, imported with --from-az-cli)
 SAMPLES = [
@@ -180,9 +249,6 @@ def import_args(relative: str, from_az_cli: bool) -> list[str]:
     return ["import", *flag, str(sample_path(relative))]
 
 
-# ---------------------------------------------------------------- round trips
-
-
 @needs_samples
 @pytest.mark.parametrize(("relative", "from_az_cli"), SAMPLES, ids=[s[0] for s in SAMPLES])
 def test_each_sample_survives_import_export_import(
@@ -272,8 +338,6 @@ def test_az_cli_profile_maps_default_and_account_types(azctx: Azctx) -> None:
     # the last import's isDefault entry is the default
     assert azctx.default() == "[my app; 1]"
 
-
-# ---------------------------------------------------------------- refused files
 
 INVALID_NAME = "bad\u0007name"
 
@@ -408,9 +472,6 @@ def test_invalid_name_is_imported_with_rename_invalid(azctx: Azctx, tmp_path: Pa
     assert [c["name"] for c in azctx.contexts()] == ["[b@x; s9]"]
 
 
-# ---------------------------------------------------------------- one operation, undo
-
-
 def _view(az: Azctx) -> tuple[list[dict[str, Any]], str | None, dict[str, Any]]:
     return az.contexts(), az.default(), az.environments()
 
@@ -472,9 +533,6 @@ def test_import_into_process_scope_needs_a_session(azctx: Azctx, tmp_path: Path)
         shown = store.show("proc")
     assert shown.scope == "process"
     assert azctx.contexts() == []  # outside the session, nothing was added
-
-
-# ---------------------------------------------------------------- secrets
 
 
 def _sp_file(tmp_path: Path, secret: str, certificate: str | None = None) -> str:
@@ -542,9 +600,6 @@ def test_imported_certificate_credential(azctx: Azctx, tmp_path: Path) -> None:
     [credential] = parse_az_powershell(exported.read_text()).secrets
     assert (credential.kind, credential.certificate_path) == ("certificate", certificate)
     assert credential.secret == password
-
-
-# ---------------------------------------------------------------- export
 
 
 @pytest.fixture
@@ -699,3 +754,13 @@ def test_a_bad_service_principal_entry_is_named_by_its_index(
     assert (result.exit_code, one_error(result)) == (2, expected)
     assert marker not in result.stderr + result.stdout
     assert (refusing.head(), refusing.contexts()) == before
+
+
+# ------------------------------------------------------- through the CLI (in-process)
+
+
+def test_run_and_export_context_take_a_subscription_id(two: AzctxCli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "ctx.json"
+    done = two("export", str(out), "--context", SUB_DEV)
+    assert "exported 1 context(s)" in done.stdout
+    assert '"dev"' in out.read_text()

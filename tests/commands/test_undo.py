@@ -1,5 +1,11 @@
-"""Undo: every undoable operation reverts exactly, its undo redoes it, conflicts and
-the not-undoable kinds are refused, and the undo ledger follows chains of undos."""
+"""``azctx undo``: every undoable operation reverts exactly and its undo redoes it,
+conflicts and the not-undoable kinds are refused, plain undo picks the latest, and the
+undo ledger follows chains of undos (the decisions, then the command).
+
+The undo of each operation through the CLI is also checked in that operation's file
+(test_clear.py, test_disconnect.py, test_protect.py, test_import_export.py); the model
+test of every operation, undo included, is tests/projections/test_model.py.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,11 @@ from azctx.projections import decisions as d
 from azctx.projections.decisions import undo as u
 from azctx.projections.state import State, evolve, undone_by
 from azctx.projections.view import Caller, View, view
+from cli_runner import AzctxCli
+from command_support import fails
+
+# ---------------------------------------------------------------- the decision (pure)
+
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SID = "s-000000000000000a"
@@ -88,6 +99,8 @@ def ctx(name: str) -> Context:
 
 # Every undoable operation, as (label, operation, session of the caller).
 Operation = Callable[[Log], d.Decision]
+
+
 OPERATIONS: list[tuple[str, Operation, str | None]] = [
     (
         "add",
@@ -341,9 +354,6 @@ def test_only_the_session_itself_undoes_its_process_scope_operations() -> None:
         log.undo(seq, SID)
 
 
-# --- plain undo and the ledger --------------------------------------------------------
-
-
 def newest_first(log: Log) -> Iterator[tuple[int, Event]]:
     return reversed(log.entries)
 
@@ -421,3 +431,11 @@ def test_undo_of_rename_renames_back_in_the_default_history() -> None:
     assert "b" in log.state.user.default_history and "bee" not in log.state.user.default_history
     log.do(d.decide_select_previous(log.state, log.caller()))
     assert view(log.state, log.caller()).default == "b"
+
+
+# --------------------------------------------------------------- bad input and errors
+
+
+def test_undo_of_a_session_start_is_refused(seeded: AzctxCli) -> None:
+    start = next(r["seq"] for r in seeded.json("history") if r["operation"] == "session-start")
+    assert "undo" in fails(seeded, 1, "undo", str(start))
