@@ -4,7 +4,7 @@ command and subcommand of ``azctx``, walking the command tree the way click does
 Run from the repository: ``python docs/generate_cli_reference.py > docs/reference/cli.md``.
 The output depends on the code alone: the terminal width is fixed and the tree is read
 in the order ``azctx --help`` lists it, so a new command or option shows up here without
-a change to this script (tests/test_docs.py checks that the file is up to date).
+a change to this script (tests/project/test_docs.py checks that the file is up to date).
 """
 
 from __future__ import annotations

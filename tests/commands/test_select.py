@@ -1,0 +1,252 @@
+"""``azctx select`` (and ``current``, which prints what select chose): the decision
+(``select -`` like ``cd -``, unknown names, the bounded default history, a user default
+shadowed by the session's), the command in-process (by name, subscription id or name),
+and the picker on a real terminal (built in and fzf).
+
+Where a select goes in a live shell's session is in tests/shell/test_shell_session.py;
+the protection question before a select is in test_protect.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from azctx.events import Refused
+from azctx.projections import decisions as d
+from cli_runner import AzctxCli
+from command_support import SUB_PROD, add, fails, start_session
+from decision_support import Log
+from terminal import AZCTX, _current, _ended, _spawn, pexpect
+
+# ---------------------------------------------------------------- the decision (pure)
+
+
+def test_decision_user_select_shadowed_by_the_session_default_says_so() -> None:
+    log = Log()
+    sid = log.start()
+    log.add("one")
+    log.add("two", select=False)
+    log.do(d.decide_select(log.state, log.caller(sid), "one", "process"))
+    decision = d.decide_select(log.state, log.caller(sid), "two", "user")
+    assert decision.event.scope == "user"
+    assert len(decision.notes) == 1 and decision.notes[0].startswith("hint: ")
+    assert d.decide_select(log.state, log.caller(), "two").notes == ()
+    # No hint once the session's own default is gone from its view.
+    log.do(d.decide_remove(log.state, log.caller(), "one", force=True))
+    assert d.decide_select(log.state, log.caller(sid), "two", "user").notes == ()
+
+
+def test_select_previous_toggles_like_cd_dash_and_skips_removed_names() -> None:
+    log = Log()
+    log.add("a")
+    log.add("b")
+    log.add("c")
+    for expected in ("b", "c", "b"):
+        log.do(d.decide_select_previous(log.state, log.caller()))
+        assert log.view().default == expected
+    log.do(d.decide_remove(log.state, log.caller(), "c"))
+    log.do(d.decide_select_previous(log.state, log.caller()))
+    assert log.view().default == "a"
+
+
+def test_select_previous_with_no_earlier_default_is_refused() -> None:
+    log = Log()
+    with pytest.raises(Refused):
+        d.decide_select_previous(log.state, log.caller())
+    log.add("only")
+    with pytest.raises(Refused):
+        d.decide_select_previous(log.state, log.caller())
+
+
+def test_select_unknown_name_is_refused_and_keeps_the_given_case() -> None:
+    log = Log()
+    log.add("Prod", select=False)
+    with pytest.raises(Refused, match="no context named 'dev'"):
+        d.decide_select(log.state, log.caller(), "dev")
+    log.do(d.decide_select(log.state, log.caller(), "PROD"))
+    assert log.state.user.default == "Prod"
+
+
+def test_default_history_stays_bounded() -> None:
+    log = Log()
+    log.add("a")
+    log.add("b", select=False)
+    for _ in range(50):
+        log.do(d.decide_select(log.state, log.caller(), "a"))
+        log.do(d.decide_select(log.state, log.caller(), "b"))
+    assert log.state.user.default_history == ("a", "b")
+
+
+# ------------------------------------------------------- through the CLI (in-process)
+
+
+def test_select_and_select_dash_toggle(azctx_cli: AzctxCli) -> None:
+    add(azctx_cli, "a")
+    add(azctx_cli, "b")
+    assert (
+        azctx_cli("select", "-").stdout
+        == "the saved default context (user scope) is now 'a' (operation 3)\n"
+    )
+    assert (
+        azctx_cli("select", "-").stdout
+        == "the saved default context (user scope) is now 'b' (operation 4)\n"
+    )
+    assert azctx_cli("current").stdout == "b\n"
+    assert (
+        azctx_cli("select", "A").stdout
+        == "the saved default context (user scope) is now 'a' (operation 5)\n"
+    )
+    assert azctx_cli("current").stdout == "a\n"
+
+
+def test_user_select_shadowed_by_the_session_default_says_so(azctx_cli: AzctxCli) -> None:
+    add(azctx_cli, "a")
+    add(azctx_cli, "b")
+    mine: dict[str, str | None] = {"AZCTX_SESSION": start_session(azctx_cli)}
+    azctx_cli("select", "b", env=mine)  # in a live session: the session's own default
+    shadowed = azctx_cli("select", "a", "--scope", "user", env=mine)
+    assert shadowed.stdout.startswith("the saved default context (user scope) is now 'a'")
+    assert shadowed.stderr.startswith("hint: ") and "'b'" in shadowed.stderr
+    assert len(shadowed.stderr.splitlines()) == 1
+    assert azctx_cli("current", env=mine).stdout == "b\n"
+    assert azctx_cli("current").stdout == "a\n"
+    plain = azctx_cli("select", "b")  # no session: nothing shadows it
+    assert plain.stderr == ""
+
+
+# ------------------------------------------------------- through the CLI (in-process)
+
+
+def test_select_by_subscription_id_names_the_context(two: AzctxCli) -> None:
+    done = two("select", SUB_PROD)
+    assert "the saved default context (user scope) is now 'prod'" in done.stdout
+    assert two("current").stdout == "prod\n"
+
+
+def test_select_by_subscription_name_any_case(two: AzctxCli) -> None:
+    done = two("select", "contoso dev")
+    assert "the saved default context (user scope) is now 'dev'" in done.stdout
+
+
+# --------------------------------------------------------------- bad input and errors
+
+
+def test_select_dash_with_no_earlier_default_is_refused(existing: AzctxCli) -> None:
+    assert "earlier default" in fails(existing, 1, "select", "-")
+
+
+# ------------------------------------------------------- on a real terminal (pexpect)
+
+
+DOWN = "\x1b[B"
+UP = "\x1b[A"
+
+
+@pytest.fixture
+def env(azctx_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """A store with 'dev-eu', 'dev-us' (the default) and 'prod'; PATH without fzf."""
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    base.pop("NO_COLOR", None)
+    full = {**base, **azctx_env, "TERM": "xterm", "PATH": str(empty)}
+    for name, sub in (
+        ("prod", "Contoso Prod"),
+        ("dev-eu", "Contoso Dev EU"),
+        ("dev-us", "Contoso Dev US"),
+    ):
+        subprocess.run(
+            [AZCTX, "add", "--account", f"{name}@contoso.org", "--tenant", "t-1",
+             "--subscription", f"s-{name}", "--subscription-name", sub, "--name", name],
+            env=full, check=True, capture_output=True,
+        )  # fmt: skip
+    return full
+
+
+def test_builtin_picker_filters_moves_and_selects(env: dict[str, str]) -> None:
+    child = _spawn(env, "select")
+    child.expect("context> ")
+    child.expect("prod")  # every context is listed at first
+    child.send("dev")
+    child.send(DOWN)
+    child.send(DOWN)  # past the last match: stays on it
+    child.send(UP)
+    child.send(DOWN)
+    child.send("\r")
+    child.expect("context \\(user scope\\) is now 'dev-us'")
+    assert _ended(child) == 0
+    assert _current(env) == "dev-us"
+
+
+def test_builtin_picker_filter_by_subscription_name_words(env: dict[str, str]) -> None:
+    child = _spawn(env, "select")
+    child.expect("context> ")
+    child.send("contoso prod")
+    child.send("\r")
+    child.expect("context \\(user scope\\) is now 'prod'")
+    assert _ended(child) == 0
+
+
+@pytest.mark.parametrize("key", ["\x1b", "\x03"], ids=["esc", "ctrl-c"])
+def test_builtin_picker_esc_or_ctrl_c_changes_nothing(env: dict[str, str], key: str) -> None:
+    child = _spawn(env, "select")
+    child.expect("context> ")
+    child.send("prod")
+    child.send(key)
+    child.expect("error: nothing selected; the default is unchanged")
+    assert _ended(child) == 1
+    assert _current(env) == "dev-us"
+
+
+def _fzf(env: dict[str, str]) -> pexpect.spawn:
+    """``azctx select`` with fzf, answering where the cursor is whenever fzf asks
+    (it does with --height), until its list shows."""
+    child = _spawn(env, "select")
+    while child.expect(["\x1b\\[6n", "prod@contoso.org"]) == 0:
+        child.send("\x1b[1;1R")
+    return child
+
+
+@pytest.mark.skipif(shutil.which("fzf") is None, reason="fzf is not installed")
+def test_fzf_picker_when_fzf_is_on_path(env: dict[str, str]) -> None:
+    fzf_dir = str(Path(str(shutil.which("fzf"))).parent)
+    with_fzf = {**env, "PATH": fzf_dir}
+    child = _fzf(with_fzf)
+    child.send("eu")
+    child.expect("dev-eu")
+    child.send("\r")
+    child.expect("context \\(user scope\\) is now 'dev-eu'")
+    assert _ended(child) == 0
+    child = _fzf(with_fzf)
+    child.send("\x1b")
+    child.expect("error: nothing selected")
+    assert _ended(child) == 1
+    assert _current(env) == "dev-eu"
+
+
+def test_select_without_name_and_without_terminal_is_usage(env: dict[str, str]) -> None:
+
+    done = subprocess.run(
+        [AZCTX, "select"], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: select needs a NAME when there is no terminal to pick on\n"
+        "hint: azctx select NAME (see 'azctx list')\n"
+    )
+
+
+def test_keys_that_arrive_together_are_each_applied() -> None:
+    """Three quick Backspaces (or a pasted word) come in one read; an arrow stays whole."""
+    from azctx.cli.picker import keys
+
+    assert keys(b"\x7f\x7f\x7f") == [b"\x7f"] * 3
+    assert keys(b"\x1b[A\x1b[Bab\r") == [b"\x1b[A", b"\x1b[B", b"a", b"b", b"\r"]
+    assert keys(b"\x1b") == [b"\x1b"]
+    assert keys("é".encode() + b"x") == ["é".encode(), b"x"]
