@@ -55,7 +55,9 @@ def _list(flags: Sequence[str]) -> Command:
 
     def run(environ: Mapping[str, str]) -> int:
         with _store(environ) as store:
-            render.show_list(store.view(), json_=json_, names=names, wide=wide, echo=_echo)
+            view = store.view()
+            new = render.is_new(store, view)
+            render.show_list(view, json_=json_, names=names, wide=wide, echo=_echo, new=new)
         return 0
 
     return run

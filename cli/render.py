@@ -20,6 +20,7 @@ from azctx.events.records import Record
 if TYPE_CHECKING:
     from azctx.projections.history import HistoryRow
     from azctx.projections.view import View, ViewContext
+    from azctx.store.context_store import ContextStore
     from azctx.store.results import KeyStatus, OperationResult, SessionRow, SessionStatus
 
 
@@ -300,9 +301,12 @@ def key_text(status: KeyStatus) -> str:
     return f"master key {status.key_id} from {origin}{path}\nstore: {status.store}"
 
 
-def show_list(view: View, *, json_: bool, names: bool, echo: Echo, wide: bool = False) -> None:
+def show_list(
+    view: View, *, json_: bool, names: bool, echo: Echo, wide: bool = False, new: bool = False
+) -> None:
     """``azctx list``: a table fitted to the terminal (every column with ``wide``),
-    the names alone, or the JSON array."""
+    the names alone, or the JSON array; the table of a ``new`` store (``is_new``) says
+    how to begin."""
     if json_:
         emit_json([context_json(i) for i in view.contexts])
     elif names:
@@ -310,6 +314,18 @@ def show_list(view: View, *, json_: bool, names: bool, echo: Echo, wide: bool = 
             echo(printable(item.context.name))
     elif view.contexts:
         echo(context_rows(view.contexts, layout(os.environ, wide=wide)))
+    elif new:  # on stderr: a script reading the table still reads nothing
+        echo(
+            "no contexts: add one with 'azctx add', or bring in Azure PowerShell's or the"
+            " Azure CLI's with 'azctx import'",
+            err=True,
+        )
+
+
+def is_new(store: ContextStore, view: View) -> bool:
+    """Whether ``view``, of the store now, shows a store nothing was written to yet
+    (a view emptied by removals, or by autosave being off, is not new)."""
+    return not view.contexts and store.state().seq == 0
 
 
 def show_current(name: str | None, *, echo: Echo) -> int:

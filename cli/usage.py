@@ -108,15 +108,16 @@ class AzctxGroup(TyperGroup):
         return None if found is None else plain_metavars(found)
 
     def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
-        # ``azctx`` alone lists the contexts (kubectx); a command group called with
-        # nothing after it prints its help and succeeds (as ``no_args_is_help`` would,
-        # but without an exception to tell apart).
-        if not args and ctx.parent is None:
-            args = ["list"]
-        elif not args and not ctx.resilient_parsing:
+        # A command group called with nothing after it prints its help and succeeds
+        # (as ``no_args_is_help`` would, but without an exception to tell apart).
+        if not args and ctx.parent is not None and not ctx.resilient_parsing:
             sys.stdout.write(ctx.get_help() + "\n")
             raise typer.Exit(0)
         result: list[str] = super().parse_args(ctx, args)
+        if ctx.parent is None and not ctx._protected_args and not ctx.resilient_parsing:
+            # ``azctx`` alone, or with only its own options (``--store X``), lists the
+            # contexts, as kubectx does.
+            ctx._protected_args = ["list"]
         return result
 
     def main(  # type: ignore[override]

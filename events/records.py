@@ -42,9 +42,9 @@ class _RecordMeta(type):
             return super().__new__(cls, name, bases, namespace)
         annotations: dict[str, str] = namespace.get("__annotations__", {})
         defaults = _defaults(name, annotations, namespace)
-        record = collections.namedtuple(
-            name, tuple(annotations), defaults=defaults, module=namespace["__module__"]
-        )
+        fields, module = tuple(annotations), namespace["__module__"]
+        # mypy knows namedtuple() only with literal arguments; these come from the class.
+        record = collections.namedtuple(name, fields, defaults=defaults, module=module)  # type: ignore[misc]
         record.__annotations__ = annotations
         record.__qualname__ = namespace["__qualname__"]
         if namespace.get("__doc__"):

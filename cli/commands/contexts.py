@@ -167,7 +167,8 @@ def list_(
 ) -> None:
     """The contexts, sorted by name: * marks the default, ! a protected one."""
     view = store_of(ctx).view(at=at)
-    render.show_list(view, json_=json_, names=names, wide=wide, echo=typer.echo)
+    new = at is None and render.is_new(store_of(ctx), view)
+    render.show_list(view, json_=json_, names=names, wide=wide, echo=typer.echo, new=new)
 
 
 @app.command()

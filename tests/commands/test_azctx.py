@@ -32,6 +32,7 @@ from command_support import (
     ADD_T1,
     SUB_PROD,
     Run,
+    _console_script,
     _runner,
     add,
     fails,
@@ -49,12 +50,28 @@ def test_version_help_and_bare_list(azctx_cli: AzctxCli) -> None:
     helped = azctx_cli("--help")
     assert "Usage: azctx" in helped.stdout
     assert "select" in helped.stdout
-    assert azctx_cli().stdout == ""  # nothing to list yet
+    empty = azctx_cli()
+    assert empty.stdout == ""  # nothing to list yet, and a hint says how to begin
+    assert empty.stderr.startswith("no contexts: add one with 'azctx add'")
+    assert "'azctx import'" in empty.stderr
     add(azctx_cli, "dev")
     bare = azctx_cli()
     assert bare.stdout == azctx_cli("list").stdout
     assert "dev" in bare.stdout
     assert bare.stderr == ""
+
+
+def test_azctx_with_only_its_own_options_lists_that_store(
+    azctx_cli: AzctxCli, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.db"
+    azctx_cli("--store", str(other), *ADD, "--name", "elsewhere")
+    listed = azctx_cli("--store", str(other))
+    assert listed.stdout == azctx_cli("--store", str(other), "list").stdout
+    assert "elsewhere" in listed.stdout
+    assert listed.stderr == ""
+    assert azctx_cli("--store", str(other), "--version").stdout.startswith("azctx ")
+    assert "No such command 'bogus'" in azctx_cli("--store", str(other), "bogus", code=2).stderr
 
 
 def test_store_option_wins_over_the_variable_and_creates_missing_folders(
@@ -655,3 +672,56 @@ def test_a_key_file_with_garbage_exits_3(existing: AzctxCli, tmp_path: Path) -> 
     garbage.chmod(0o600)
     fails(existing, 3, "list", env={"AZCTX_KEY_FILE": str(garbage)})
     fails(existing, 3, "select", "dev", env={"AZCTX_KEY_FILE": str(garbage)})
+
+
+# ------------------------------------------- a refused first command makes no store
+
+REFUSED_FIRST = [
+    ("select", "prod"),
+    ("remove", "prod"),
+    ("rename", "prod", "dev"),
+    ("protect", "prod"),
+    ("disconnect", "prod"),
+    ("undo",),
+    ("select", "-"),
+]
+
+
+def _azctx_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    return subprocess.run(
+        [_console_script(), *args], env={**base, **env}, capture_output=True, text=True, timeout=60
+    )
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("args", REFUSED_FIRST, ids=" ".join)
+def test_a_refused_first_command_creates_no_store_and_no_key(
+    args: tuple[str, ...], azctx_env: dict[str, str], tmp_path: Path
+) -> None:
+    before = _files(tmp_path)
+    done = _azctx_process(azctx_env, *args)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: ")
+    assert _files(tmp_path) == before
+    assert not Path(azctx_env["AZCTX_STORE"]).exists()
+    assert not Path(azctx_env["AZCTX_KEY_FILE"]).exists()
+
+
+def test_the_first_command_that_is_not_refused_makes_the_store(
+    azctx_env: dict[str, str],
+) -> None:
+    assert _azctx_process(azctx_env, "remove", "prod").returncode == 1
+    missing = _azctx_process(azctx_env, "add", "--account", "a@contoso.org", "--tenant", "t")
+    assert missing.returncode == 2  # --subscription is required
+    assert not Path(azctx_env["AZCTX_STORE"]).exists()
+    done = _azctx_process(
+        azctx_env, "add", "--account", "a@contoso.org", "--tenant", "t", "--subscription", "s"
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(azctx_env["AZCTX_STORE"]).is_file()
+    assert Path(azctx_env["AZCTX_KEY_FILE"]).is_file()
