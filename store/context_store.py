@@ -357,8 +357,10 @@ class ContextStore:
             return decide_undo(state, caller, target, event, entries)
 
         subjects: list[str | None] = []  # the undone operation's context, once read
+        before = self._seen_default()
         outcome = self._write(decider)
-        return self._result(outcome, undone(outcome[1], subjects[-1]))
+        event = outcome[1]
+        return self._result(outcome, undone(event, subjects[-1]) + self._moved(before, event))
 
     def start_session(
         self,
@@ -457,9 +459,9 @@ class ContextStore:
         return view(self.state(), self._caller()).default
 
     def _moved(self, before: str | None, event: Event) -> str:
-        """What a removal did to the defaults: the caller's, when it now sees another one
-        (in a shell, "this shell's"), and the saved one when it moved while the shell
-        shows something else."""
+        """What a removal or an undo did to the defaults: the caller's, when it now sees
+        another one (in a shell, "this shell's"), and the saved one when it moved while
+        the shell shows something else."""
         state, caller = self.state(), self._caller()
         now = view(state, caller).default
         in_shell = session_status(state, caller) == "live"

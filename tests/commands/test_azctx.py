@@ -339,7 +339,11 @@ def _user_story(run: Run, tmp_path: Path) -> None:
     run("rename", "a", "d", "--force")  # replaces d
     run("remove", "d")
     run("remove", "b", "--force")  # the default
-    assert run("undo").stdout == "undid operation 9 (remove 'b'): 'b' is back (operation 10)\n"
+    undone = run("undo").stdout
+    assert (
+        undone
+        == "undid operation 9 (remove 'b'): 'b' is back; the default is now 'b' (operation 10)\n"
+    )
     run("undo", "10")  # undoing the undo removes b again
     rows = json.loads(run("history", "--json", "--limit", "3", "--context", "b",
                           "--since", "5").stdout)  # fmt: skip

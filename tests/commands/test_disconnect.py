@@ -78,7 +78,8 @@ def test_disconnect_destroys_the_credential_and_undo_brings_contexts_back_withou
     assert azctx_cli("disconnect", "--yes").stderr == ""  # the default's account
     assert azctx_cli("list", "--names").stdout == "other\n"
     assert azctx_cli("undo").stdout == (
-        "undid operation 5 (disconnect 'app-1'): 'a', 'b' are back (operation 6)\n"
+        "undid operation 5 (disconnect 'app-1'): 'a', 'b' are back; the default is now 'a'"
+        " (operation 6)\n"
     )
     listed = {i["name"]: i["credential"] for i in azctx_cli.json("list")}
     assert listed == {"a": "none", "b": "none", "other": "none"}

@@ -439,3 +439,25 @@ def test_undo_of_rename_renames_back_in_the_default_history() -> None:
 def test_undo_of_a_session_start_is_refused(seeded: AzctxCli) -> None:
     start = next(r["seq"] for r in seeded.json("history") if r["operation"] == "session-start")
     assert "undo" in fails(seeded, 1, "undo", str(start))
+
+
+def test_undo_says_where_the_default_went(azctx_cli: AzctxCli) -> None:
+    for name in ("one", "two"):
+        azctx_cli("add", "--account", "u@contoso.org", "--tenant", "t", "--subscription", name,
+                  "--name", name)  # fmt: skip
+    azctx_cli("select", "one")
+    undone = azctx_cli("undo")
+    assert (
+        undone.stdout
+        == "undid operation 3 (select 'one'); the default is now 'two' (operation 4)\n"
+    )
+    assert undone.stderr == ""
+    assert azctx_cli("current").stdout == "two\n"
+    gone = azctx_cli("undo").stdout  # the add of 'two', the default
+    assert (
+        gone
+        == "undid operation 2 (add 'two'): 'two' is gone; the default is now 'one' (operation 5)\n"
+    )
+    assert azctx_cli("undo").stdout.endswith(
+        "'one' is gone; the default is none now (operation 6)\n"
+    )
