@@ -255,23 +255,29 @@ def session_row_json(row: SessionRow) -> dict[str, Any]:
     }
 
 
-def session_rows_text(rows: Sequence[SessionRow]) -> list[str]:
-    """One line per session: a header, then '*' for the caller's own."""
+def session_rows(rows: Sequence[SessionRow], shape: Layout = Layout()) -> str:
+    """``session list``: one line per session, '*' for the caller's own. A pane too
+    narrow for every column leaves out the start and the pid first, then cuts cells."""
     if not rows:
-        return ["no live session on this host"]
-    lines = [
-        "  SESSION             PID      SHELL  STARTED              EXPIRES              DEFAULT"
-    ]
-    for row in rows:
-        mark = "*" if row.mine else " "
-        pid = "-" if row.pid is None else str(row.pid)
-        started = row.started.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        expires = row.expires.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-        lines.append(
-            f"{mark} {row.session_id:<19} {pid:<8} {row.shell or '-':<6} {started}  {expires}  "
-            f"{row.default or '-'}"
+        return "no live session on this host"
+    headers = ("", "SESSION", "PID", "SHELL", "STARTED", "EXPIRES", "DEFAULT")
+    cells = [
+        (
+            "*" if row.mine else "",
+            row.session_id,
+            "-" if row.pid is None else str(row.pid),
+            row.shell or "-",
+            local_time(row.started),
+            local_time(row.expires),
+            row.default or "-",
         )
-    return lines
+        for row in rows
+    ]
+    full = table(headers, cells)
+    if shape.width is None or max(len(line) for line in full.splitlines()) <= shape.width:
+        return full
+    keep = (0, 1, 3, 5, 6)  # without STARTED and PID
+    return table([headers[i] for i in keep], [[r[i] for i in keep] for r in cells], shape.width)
 
 
 def session_text(status: SessionStatus) -> str:

@@ -79,5 +79,4 @@ def session_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
     if json_:
         render.emit_json([render.session_row_json(row) for row in rows])
     else:
-        for line in render.session_rows_text(rows):
-            typer.echo(line)
+        typer.echo(render.session_rows(rows, render.layout(os.environ)))

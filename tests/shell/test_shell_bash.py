@@ -65,7 +65,7 @@ def test_two_shells_switch_independently_and_a_nested_shell_starts_from_its_pare
     term.ok("one", "azctx select dev")
     assert term.ok("one", SHOW).strip() == CERT_SUB
     listed = term.ok("one", "azctx session list")
-    assert f"* {nested}" in listed and f"  {one}" in listed and "bash" in listed
+    assert f"*  {nested}" in listed and f"   {one}" in listed and "bash" in listed
     term.send("one", "exit")  # the nested shell's session ends with it
     wait_for(lambda: f"session-{nested}" not in session_folders(world))
     assert term.ok("one", "echo $AZCTX_SESSION").strip() == one

@@ -37,7 +37,7 @@ class Azctx:
         }
 
     def __call__(self, *args: str) -> Result:
-        from azctx.cli.app import app
+        from azctx.cli.commands import app
 
         unset: dict[str, str | None] = {"AZCTX_SESSION": None, "AZCTX_AUTOSAVE": None}
         return CliRunner().invoke(app, list(args), env={**unset, **self.env})
