@@ -71,6 +71,9 @@ from azctx.events.rules import (
     check_optional_text,
     check_secret,
     check_text,
+    host_problem,
+    host_suffix_problem,
+    https_url_problem,
     name_problem,
 )
 from azctx.events.values import (
@@ -157,6 +160,9 @@ __all__ = [
     "encode",
     "environment_change",
     "hidden_change",
+    "host_problem",
+    "host_suffix_problem",
+    "https_url_problem",
     "inverse",
     "is_session_id",
     "is_session_scope",

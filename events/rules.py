@@ -6,11 +6,14 @@ UTF-8 carries lone surrogates, which are refused here), has no control character
 is bounded in length. A context name also has no invisible format characters (bidi
 controls, zero-width characters: they make names that look like other names) and is
 not ``-`` (which ``select -`` reads as "go back"). A secret is at most 64 KiB (it must
-fit in one environment variable of the child that ``run`` starts).
+fit in one environment variable of the child that ``run`` starts). A cloud's endpoint
+is an ``https://`` URL with a host and no user name or password, and its DNS suffixes
+are plain host suffixes.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from azctx.events.errors import BadInput
@@ -54,6 +57,69 @@ def name_problem(name: str) -> str | None:
         return f"a context name {_why(category)}"
     if name == "-":
         return "'-' is not a name ('azctx select -' goes back to the previous default)"
+    return None
+
+
+#: One DNS label: letters, digits and hyphens (not at either end); underscores too, which
+#: private DNS zones use.
+_LABEL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_MAX_HOST_LENGTH = 253
+
+
+def host_problem(host: str) -> str | None:
+    """Why ``host`` is not a DNS host name (or IPv4 address), or None when it is."""
+    if not host:
+        return "has no host"
+    if len(host) > _MAX_HOST_LENGTH:
+        return f"has a host name longer than {_MAX_HOST_LENGTH} characters"
+    if not all(_LABEL.fullmatch(label) for label in host.split(".")):
+        return "has a host name with characters a host name cannot have"
+    return None
+
+
+def https_url_problem(url: str) -> str | None:
+    """Why ``url`` is not an ``https://`` URL of a host (an endpoint of a cloud), or
+    None when it is. The reasons never repeat the value."""
+    from urllib.parse import urlsplit  # only the readers of import files need it
+
+    if len(url) > MAX_TEXT_LENGTH:
+        return f"is longer than {MAX_TEXT_LENGTH} characters"
+    if any(ch.isspace() for ch in url) or _banned(url, _NEVER) is not None:
+        return "cannot contain white space or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # a port that is not a number up to 65535 raises
+    except ValueError:
+        return "is not a valid URL"
+    if port == 0:
+        return "has port 0"
+    if parts.scheme.casefold() != "https":
+        return "must be an https:// URL"
+    if "@" in parts.netloc:
+        return "cannot carry a user name or password"
+    if parts.query or parts.fragment:
+        return "cannot have a query or a fragment"
+    if parts.netloc.startswith("["):
+        return _ipv6_problem(parts.hostname or "")
+    return host_problem(parts.hostname or "")
+
+
+def _ipv6_problem(host: str) -> str | None:
+    import ipaddress
+
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return "has an invalid IPv6 address"
+    return None
+
+
+def host_suffix_problem(suffix: str) -> str | None:
+    """Why ``suffix`` is not a plain host suffix (``core.windows.net``, or with the
+    leading dot the Azure CLI writes, ``.vault.azure.net``), or None when it is."""
+    bare = suffix[1:] if suffix.startswith(".") else suffix
+    if host_problem(bare) is not None:
+        return "must be a host suffix such as core.windows.net (no scheme, path, port or spaces)"
     return None
 
 

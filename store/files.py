@@ -42,12 +42,27 @@ def read_import_file(path: str) -> str:
     """The text of an import file; exit 2 for anything that is not a readable regular
     file within the size limit. A FIFO or a device is refused before it is opened, and
     the open itself cannot block (the path may change in between)."""
+    text = _read_import(path, missing_ok=False)
+    assert text is not None  # missing_ok=False raises instead
+    return text
+
+
+def read_file_beside(path: str) -> str | None:
+    """The text of a file an import reads beside its own (the Azure CLI's stored
+    service principals and custom clouds), or None when there is none; refused as
+    ``read_import_file`` refuses anything else."""
+    return _read_import(path, missing_ok=True)
+
+
+def _read_import(path: str, *, missing_ok: bool) -> str | None:
     from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 
     try:
         _check_import(path, os.stat(path))
         fd = os.open(path, os.O_RDONLY | _NONBLOCK | _CLOEXEC | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
+        if missing_ok:
+            return None
         raise BadInput(f"cannot import {path}: no such file") from None
     except OSError as exc:
         raise BadInput(f"cannot import {path}: {_reason(exc)}") from None
@@ -250,4 +265,4 @@ def _remove_quietly(path: str) -> None:
         os.unlink(path)
 
 
-__all__ = ["read_import_file", "write_atomically", "write_export_file"]
+__all__ = ["read_file_beside", "read_import_file", "write_atomically", "write_export_file"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from configparser import ConfigParser
+
 from azctx.events import (
     BUILTIN_ENVIRONMENT_NAMES,
     DEFAULT_ENVIRONMENT,
@@ -12,9 +14,11 @@ from azctx.events import (
     name_key,
     name_problem,
 )
+from azctx.projections.formats.azcli_clouds import custom_cloud, read_clouds
 from azctx.projections.formats.import_models import CliProfile, CliSubscription, validated
 from azctx.projections.formats.json_input import bad, guarded, load_object, show
 from azctx.projections.formats.plans import ImportPlan
+from azctx.projections.handoff.azcli_folder import CLOUDS
 
 WHAT = "the Azure CLI profile"
 
@@ -23,8 +27,10 @@ MANAGED_IDENTITY_NAMES = frozenset({"systemassignedidentity", "userassignedident
 _CLIENT_PREFIX = "msiclient-"
 
 
-def parse_az_cli(text: str) -> ImportPlan:
-    """What importing an ``azureProfile.json`` (text) would bring in.
+def parse_az_cli(text: str, clouds: str | None = None) -> ImportPlan:
+    """What importing an ``azureProfile.json`` (text) would bring in, with the custom
+    clouds its subscriptions use defined by ``clouds`` (the text of the CLI's
+    ``clouds.config`` beside it; None when there is none).
 
     One context per subscription, named ``[ACCOUNT; SUBSCRIPTION]``; the ``isDefault``
     entry is the default (the first, if several claim it). An entry whose name repeats
@@ -32,11 +38,12 @@ def parse_az_cli(text: str) -> ImportPlan:
     when the file records one (``user.clientId`` or ``assignedIdentityInfo``
     ``MSIClient-<id>``), else the CLI's ``user.name``. The file holds no secrets.
     """
-    return guarded(lambda: _parse(text), WHAT)
+    return guarded(lambda: _parse(text, clouds), WHAT)
 
 
-def _parse(text: str) -> ImportPlan:
+def _parse(text: str, clouds_text: str | None) -> ImportPlan:
     root = validated(CliProfile.model_validate, load_object(text, WHAT), WHAT)
+    clouds = None if clouds_text is None else read_clouds(clouds_text)
     entries = root.subscriptions or []
     notes: list[str] = []
     kept: dict[str, Context] = {}
@@ -54,7 +61,7 @@ def _parse(text: str) -> ImportPlan:
             default = first.name
         elif is_default and default != first.name:
             notes.append(f"{where} is also marked isDefault; the first default is kept")
-        _note_environment(context.environment, environments, notes)
+        _note_environment(context.environment, clouds, environments, notes)
     return ImportPlan(
         source="az-cli",
         contexts=tuple(kept.values()),
@@ -133,13 +140,26 @@ def _environment_name(entry: CliSubscription, where: str) -> str:
     return name
 
 
-def _note_environment(name: str, found: dict[str, Environment], notes: list[str]) -> None:
-    """Record a custom cloud once. Its endpoints live in the CLI's ``clouds.config``,
-    not in this file, so it comes in by name only, and a note says so."""
+def _note_environment(
+    name: str, clouds: ConfigParser | None, found: dict[str, Environment], notes: list[str]
+) -> None:
+    """Record a custom cloud once. Its endpoints are not in this file but in the CLI's
+    ``clouds.config``: from there when it defines the cloud, else by name only; a note
+    says which."""
     if name.casefold() in BUILTIN_ENVIRONMENT_NAMES or name.casefold() in found:
         return
+    cloud = None if clouds is None else custom_cloud(clouds, name)
+    if cloud is not None:
+        found[name.casefold()] = cloud
+        notes.append(f"environment {show(name)} is not built in; its endpoints come from {CLOUDS}")
+        return
     found[name.casefold()] = Environment(name=name)
+    where = (
+        "azureProfile.json has no"
+        if clouds is None
+        else f"neither {CLOUDS} nor azureProfile.json has"
+    )
     notes.append(
-        f"environment {show(name)} is not built in and azureProfile.json has no endpoints "
+        f"environment {show(name)} is not built in and {where} endpoints "
         "for it; it is imported by name only"
     )

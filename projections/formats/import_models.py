@@ -1,6 +1,6 @@
 """pydantic models of the files ``azctx import`` reads: Az PowerShell's
-``AzureRmContext.json``, the Azure CLI's ``azureProfile.json`` and its
-``service_principal_entries.json``.
+``AzureRmContext.json``, the Azure CLI's ``azureProfile.json``, its
+``service_principal_entries.json`` and the custom clouds of its ``clouds.config``.
 
 The models say which fields are read and of what type; the importers
 (``azps_import``, ``azcli_profile``, ``azcli_entries``) decide what they mean. Property
@@ -17,8 +17,9 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from azctx.events import BadInput
+from azctx.events import BadInput, host_suffix_problem, https_url_problem
 from azctx.projections.formats.json_input import JsonObject, compact, show
+from azctx.projections.handoff.azcli_folder import CLOUD_OPTIONS
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -27,6 +28,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    create_model,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -231,6 +233,54 @@ CliServicePrincipals = TypeAdapter(
 )
 
 
+# -- the Azure CLI: clouds.config ------------------------------------------------------------
+
+
+def _https_url(value: str | None) -> str | None:
+    problem = None if value is None else https_url_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("https_url", problem)
+    return value
+
+
+def _host_suffix(value: str | None) -> str | None:
+    problem = None if value is None else host_suffix_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("host_suffix", problem)
+    return value
+
+
+#: An endpoint: an https URL of a host.
+Endpoint = Annotated[str | None, BeforeValidator(_text), AfterValidator(_https_url)]
+# (``str | None`` before the check: an empty value is then "field required".)
+RequiredEndpoint = Annotated[
+    str | None, BeforeValidator(_text), AfterValidator(_required), AfterValidator(_https_url)
+]
+#: A DNS suffix (``core.windows.net``, ``.vault.azure.net``).
+HostSuffix = Annotated[str | None, BeforeValidator(_text), AfterValidator(_host_suffix)]
+
+#: What a custom cloud cannot do without: where to sign in, and Resource Manager.
+REQUIRED_CLOUD_OPTIONS = ("endpoint_active_directory", "endpoint_resource_manager")
+
+
+def _cloud_field(option: str) -> tuple[Any, Any]:
+    # The CLI's own rule: an ``endpoint_`` option is a URL, a ``suffix_`` one a suffix.
+    if option in REQUIRED_CLOUD_OPTIONS:
+        return (RequiredEndpoint, ...)
+    return (Endpoint if option.startswith("endpoint_") else HostSuffix, None)
+
+
+#: One custom cloud's section of ``clouds.config``: the options ``CLOUD_OPTIONS`` maps
+#: (its fields are made from that table, so the two cannot drift apart), others ignored.
+_CLOUD_FIELDS: dict[str, Any] = {option: _cloud_field(option) for _, option, _ in CLOUD_OPTIONS}
+CliCloud: type[FileModel] = create_model("CliCloud", __base__=FileModel, **_CLOUD_FIELDS)
+
+
+def ini_place(location: tuple[int | str, ...], prefix: str) -> str:
+    """Where in an INI file: ``prefix`` (the file and ``[section]``), then the option."""
+    return " ".join([prefix, *(str(part) for part in location)])
+
+
 # -- errors ----------------------------------------------------------------------------------
 
 _PLAIN = re.compile(r"[A-Za-z0-9_@-]+")
@@ -259,13 +309,20 @@ def _message(error: Any) -> str:
     return text[:1].lower() + text[1:]
 
 
-def validated(validate: Callable[[object], T], value: object, what: str, prefix: str = "") -> T:
+def validated(
+    validate: Callable[[object], T],
+    value: object,
+    what: str,
+    prefix: str = "",
+    place: Callable[[tuple[int | str, ...], str], str] = field_path,
+) -> T:
     """``validate(value)`` (a model's ``model_validate``, an adapter's
     ``validate_python``); ``BadInput`` naming the first bad field's path (after
-    ``prefix``) otherwise. ``what`` names the file, for an error at its top."""
+    ``prefix``, as ``place`` writes it) otherwise. ``what`` names the file, for an
+    error at its top."""
     try:
         return validate(value)
     except ValidationError as exc:
         error = exc.errors(include_input=False, include_url=False)[0]
-        where = field_path(tuple(error["loc"]), prefix) or what
+        where = place(tuple(error["loc"]), prefix) or what
         raise BadInput(f"{where}: {_message(error)}") from None

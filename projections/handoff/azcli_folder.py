@@ -12,6 +12,7 @@ import io
 import json
 import re
 from collections.abc import Mapping
+from typing import Literal
 
 from azctx.events import BUILTIN_ENVIRONMENT_NAMES, Context, Credential, Environment
 from azctx.events.records import Record
@@ -40,18 +41,25 @@ MANAGED = (PROFILE, SP_ENTRIES, CONFIG, CLOUDS, CERTIFICATE_COPY, TOKEN_CACHE)
 
 _TENANT_LEVEL = "N/A(tenant level account)"
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
-#: Az PowerShell environment fields -> the CLI's ``clouds.config`` options.
-_CLOUD_OPTIONS = (
-    ("ActiveDirectoryAuthority", "endpoint_active_directory", None),
-    ("ResourceManagerUrl", "endpoint_resource_manager", False),
-    ("ActiveDirectoryServiceEndpointResourceId", "endpoint_active_directory_resource_id", False),
-    ("GraphUrl", "endpoint_active_directory_graph_resource_id", False),
-    ("ServiceManagementUrl", "endpoint_management", False),
-    ("GalleryUrl", "endpoint_gallery", False),
-    ("MicrosoftGraphUrl", "endpoint_microsoft_graph_resource_id", False),
-    ("StorageEndpointSuffix", "suffix_storage_endpoint", False),
-    ("AzureKeyVaultDnsSuffix", "suffix_keyvault_dns", True),
-    ("SqlDatabaseDnsSuffix", "suffix_sql_server_hostname", True),
+#: How a value is spelled on each side (Az PowerShell's field, the CLI's option):
+#: ``authority``: the CLI writes no trailing slash, Az one; ``same``: as it is;
+#: ``dot``: the CLI starts it with a dot, Az does not (Key Vault); ``dotted``: both
+#: start it with a dot (SQL).
+Spelling = Literal["authority", "same", "dot", "dotted"]
+#: Az PowerShell environment fields <-> the CLI's ``clouds.config`` options: ``run``
+#: writes a custom cloud's options from its fields, ``import --from-az-cli`` reads its
+#: fields from the options.
+CLOUD_OPTIONS: tuple[tuple[str, str, Spelling], ...] = (
+    ("ActiveDirectoryAuthority", "endpoint_active_directory", "authority"),
+    ("ResourceManagerUrl", "endpoint_resource_manager", "same"),
+    ("ActiveDirectoryServiceEndpointResourceId", "endpoint_active_directory_resource_id", "same"),
+    ("GraphUrl", "endpoint_active_directory_graph_resource_id", "same"),
+    ("ServiceManagementUrl", "endpoint_management", "same"),
+    ("GalleryUrl", "endpoint_gallery", "same"),
+    ("MicrosoftGraphUrl", "endpoint_microsoft_graph_resource_id", "same"),
+    ("StorageEndpointSuffix", "suffix_storage_endpoint", "same"),
+    ("AzureKeyVaultDnsSuffix", "suffix_keyvault_dns", "dot"),
+    ("SqlDatabaseDnsSuffix", "suffix_sql_server_hostname", "dotted"),
 )
 
 
@@ -220,10 +228,10 @@ def cloud_options(cloud: Environment) -> dict[str, str]:
             merged = {**extended, **loaded} if isinstance(extended, dict) else loaded
             raw = {str(k).casefold(): v for k, v in merged.items()}
     options: dict[str, str] = {}
-    for field, option, dotted in _CLOUD_OPTIONS:
+    for field, option, spelling in CLOUD_OPTIONS:
         value = raw.get(field.casefold())
         if isinstance(value, str) and value.strip():
-            options[option] = _option_value(value.strip(), dotted)
+            options[option] = _option_value(value.strip(), spelling)
     if cloud.authority and "endpoint_active_directory" not in options:
         options["endpoint_active_directory"] = cloud.authority.rstrip("/")
     if cloud.resource_manager and "endpoint_resource_manager" not in options:
@@ -233,9 +241,31 @@ def cloud_options(cloud: Environment) -> dict[str, str]:
     return options
 
 
-def _option_value(value: str, dotted: bool | None) -> str:
-    """Key Vault and SQL suffixes start with a dot in the CLI; its authority has no
-    trailing slash (``dotted`` None)."""
-    if dotted is None:
+def _option_value(value: str, spelling: Spelling) -> str:
+    """An Az field's value as the CLI spells the option."""
+    if spelling == "authority":
         return value.rstrip("/")
-    return value if not dotted or value.startswith(".") else f".{value}"
+    if spelling in ("dot", "dotted") and not value.startswith("."):
+        return f".{value}"
+    return value
+
+
+def environment_fields(options: Mapping[str, str]) -> dict[str, str]:
+    """The Az PowerShell environment fields of a custom cloud's ``clouds.config``
+    options (the reverse of ``cloud_options``); options it does not map are left out."""
+    return {
+        field: _field_value(options[option], spelling)
+        for field, option, spelling in CLOUD_OPTIONS
+        if options.get(option)
+    }
+
+
+def _field_value(value: str, spelling: Spelling) -> str:
+    """A CLI option's value as Az spells the field."""
+    if spelling == "authority":
+        return value if value.endswith("/") else f"{value}/"
+    if spelling == "dot":
+        return value.lstrip(".")
+    if spelling == "dotted" and not value.startswith("."):
+        return f".{value}"
+    return value
