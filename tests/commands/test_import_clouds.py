@@ -9,9 +9,7 @@ import configparser
 import json
 import os
 import secrets
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from azctx.events import BadInput, Environment
 from azctx.projections.formats.azcli_clouds import custom_cloud, read_clouds
 from azctx.projections.handoff.azcli_folder import CLOUD_OPTIONS, cloud_options
 from azctx.store.context_store import ContextStore
+from command_support import _runner
 
 SUB = "11111111-2222-4333-8444-555555555555"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -78,13 +77,6 @@ def cli_folder(root: Path, clouds: str | None, environment: str | None = "MyClou
     return folder / "azureProfile.json"
 
 
-def _console_script() -> str:
-    beside = Path(sys.executable).with_name("azctx")
-    found = str(beside) if beside.is_file() else shutil.which("azctx")
-    assert found is not None, "the azctx console script is not installed (pip install -e .)"
-    return found
-
-
 class Azctx:
     """The installed ``azctx`` in real processes, against this test's own store, home
     and (empty) Azure CLI folder of the caller."""
@@ -101,21 +93,10 @@ class Azctx:
                 "AZURE_CONFIG_DIR": str(caller),
             }
         )
-        self.exe = _console_script()
+        self._run = _runner(self.env)
 
     def __call__(self, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [self.exe, *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            timeout=120,
-            check=False,
-        )
-        shown = f"azctx {args!r} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
-        assert done.returncode == code, shown
-        assert "Traceback" not in done.stdout + done.stderr, shown
-        return done
+        return self._run(*args, code=code)
 
     def seen(self) -> tuple[str, str]:
         """What a refused import must leave as it was: the history and the list."""
