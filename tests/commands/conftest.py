@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from cli_runner import AzctxCli
-from command_support import ADD, SUB_DEV, SUB_PROD
+from command_support import ADD, SUB_DEV, SUB_PROD, _console_script
 
 
 @pytest.fixture
@@ -45,3 +48,25 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AzctxCli]:
 def existing(azctx_cli: AzctxCli) -> AzctxCli:
     azctx_cli(*ADD, "--name", "dev")
     return azctx_cli
+
+
+@pytest.fixture
+def terminal_env(azctx_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """For the tests on a real terminal: a store with 'dev-eu', 'dev-us' (the default)
+    and 'prod', and a PATH without fzf."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
+    base.pop("NO_COLOR", None)
+    full = {**base, **azctx_env, "TERM": "xterm", "PATH": str(empty)}
+    for name, sub in (
+        ("prod", "Contoso Prod"),
+        ("dev-eu", "Contoso Dev EU"),
+        ("dev-us", "Contoso Dev US"),
+    ):
+        subprocess.run(
+            [_console_script(), "add", "--account", f"{name}@contoso.org", "--tenant", "t-1",
+             "--subscription", f"s-{name}", "--subscription-name", sub, "--name", name],
+            env=full, check=True, capture_output=True,
+        )  # fmt: skip
+    return full

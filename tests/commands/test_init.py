@@ -13,27 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from azctx.store.context_store import ContextStore
+from two_contexts import make_two, store_at
 
 # ------------------------------------------------------------------------- azctx init
 
 
-USER = ("user1@contoso.org", "t-1")
-
-
-def _store(path: Path, **env: str) -> ContextStore:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    environ.update(AZCTX_KEY_FILE=str(path / "key"), **env)
-    return ContextStore(str(path / "store.db"), environ=environ)
-
-
 @pytest.fixture
 def base(tmp_path: Path) -> Path:
-    with _store(tmp_path) as store:
-        for name in ("dev", "prod"):
-            store.add(account=USER[0], tenant=USER[1], subscription=f"s-{name}", name=name)
-        store.select("dev")
-    return tmp_path
+    return make_two(tmp_path)
 
 
 def _init(shell: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -59,7 +46,7 @@ def test_init_without_a_terminal_prints_the_hooks_and_starts_nothing(
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "AZCTX_SESSION =" not in done.stdout and "export AZCTX_SESSION" not in done.stdout
-    with _store(base) as store:
+    with store_at(base) as store:
         assert store.state().sessions == {}
 
 

@@ -7,15 +7,12 @@ tests/projections/test_projections.py.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from command_support import SUB_DEV, SUB_PROD, add
-from terminal import AZCTX, _spawn, pexpect
+from terminal import _spawn, pexpect
 
 if TYPE_CHECKING:
     from cli_runner import AzctxCli
@@ -127,37 +124,15 @@ def test_list_json_and_names_are_unchanged_by_the_width(azctx_cli: AzctxCli) -> 
 # ------------------------------------------------------- on a real terminal (pexpect)
 
 
-@pytest.fixture
-def env(azctx_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """A store with 'dev-eu', 'dev-us' (the default) and 'prod'; PATH without fzf."""
-
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    base.pop("NO_COLOR", None)
-    full = {**base, **azctx_env, "TERM": "xterm", "PATH": str(empty)}
-    for name, sub in (
-        ("prod", "Contoso Prod"),
-        ("dev-eu", "Contoso Dev EU"),
-        ("dev-us", "Contoso Dev US"),
-    ):
-        subprocess.run(
-            [AZCTX, "add", "--account", f"{name}@contoso.org", "--tenant", "t-1",
-             "--subscription", f"s-{name}", "--subscription-name", sub, "--name", name],
-            env=full, check=True, capture_output=True,
-        )  # fmt: skip
-    return full
-
-
 @pytest.mark.parametrize(
     ("extra", "coloured"),
     [({}, True), ({"NO_COLOR": "1"}, False), ({"NO_COLOR": ""}, False), ({"TERM": "dumb"}, False)],
     ids=["terminal", "no-color", "no-color-empty", "term-dumb"],
 )
 def test_list_is_coloured_only_on_a_terminal_without_no_color(
-    env: dict[str, str], extra: dict[str, str], coloured: bool
+    terminal_env: dict[str, str], extra: dict[str, str], coloured: bool
 ) -> None:
-    child = _spawn({**env, **extra}, "list")
+    child = _spawn({**terminal_env, **extra}, "list")
     child.expect(pexpect.EOF)
     text = str(child.before)
     assert ("\x1b[1;32m" in text) is coloured  # the default's row, bold green

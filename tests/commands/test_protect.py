@@ -5,9 +5,7 @@ without a terminal and ask first on one; the library guards it too.
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -86,46 +84,25 @@ def test_the_library_guards_protected_contexts_too(two: AzctxCli) -> None:
 # ------------------------------------------------------- on a real terminal (pexpect)
 
 
-@pytest.fixture
-def env(azctx_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """A store with 'dev-eu', 'dev-us' (the default) and 'prod'; PATH without fzf."""
-    import subprocess
-
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    base.pop("NO_COLOR", None)
-    full = {**base, **azctx_env, "TERM": "xterm", "PATH": str(empty)}
-    for name, sub in (
-        ("prod", "Contoso Prod"),
-        ("dev-eu", "Contoso Dev EU"),
-        ("dev-us", "Contoso Dev US"),
-    ):
-        subprocess.run(
-            [AZCTX, "add", "--account", f"{name}@contoso.org", "--tenant", "t-1",
-             "--subscription", f"s-{name}", "--subscription-name", sub, "--name", name],
-            env=full, check=True, capture_output=True,
-        )  # fmt: skip
-    return full
-
-
 TRUE = shutil.which("true") or "/bin/true"
 
 
 @pytest.mark.parametrize("args", [["select", "prod"], ["run", "--context", "prod", "--", TRUE]])
-def test_a_protected_context_asks_first_on_a_terminal(env: dict[str, str], args: list[str]) -> None:
+def test_a_protected_context_asks_first_on_a_terminal(
+    terminal_env: dict[str, str], args: list[str]
+) -> None:
     import subprocess
 
-    subprocess.run([AZCTX, "protect", "prod"], env=env, check=True, capture_output=True)
-    child = _spawn(env, *args)
+    subprocess.run([AZCTX, "protect", "prod"], env=terminal_env, check=True, capture_output=True)
+    child = _spawn(terminal_env, *args)
     child.expect(r"'prod' is protected: .* anyway\? \[y/N\]: ")
     child.sendline("n")
     child.expect("error: cancelled; nothing was changed")
     assert _ended(child) == 1
-    assert _current(env) == "dev-us"
-    child = _spawn(env, *args)
+    assert _current(terminal_env) == "dev-us"
+    child = _spawn(terminal_env, *args)
     child.expect(r"\[y/N\]: ")
     child.sendline("y")
     assert _ended(child) == 0
     if args[0] == "select":
-        assert _current(env) == "prod"
+        assert _current(terminal_env) == "prod"

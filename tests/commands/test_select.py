@@ -9,7 +9,6 @@ the protection question before a select is in test_protect.py.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -146,30 +145,8 @@ DOWN = "\x1b[B"
 UP = "\x1b[A"
 
 
-@pytest.fixture
-def env(azctx_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
-    """A store with 'dev-eu', 'dev-us' (the default) and 'prod'; PATH without fzf."""
-
-    empty = tmp_path / "bin"
-    empty.mkdir()
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    base.pop("NO_COLOR", None)
-    full = {**base, **azctx_env, "TERM": "xterm", "PATH": str(empty)}
-    for name, sub in (
-        ("prod", "Contoso Prod"),
-        ("dev-eu", "Contoso Dev EU"),
-        ("dev-us", "Contoso Dev US"),
-    ):
-        subprocess.run(
-            [AZCTX, "add", "--account", f"{name}@contoso.org", "--tenant", "t-1",
-             "--subscription", f"s-{name}", "--subscription-name", sub, "--name", name],
-            env=full, check=True, capture_output=True,
-        )  # fmt: skip
-    return full
-
-
-def test_builtin_picker_filters_moves_and_selects(env: dict[str, str]) -> None:
-    child = _spawn(env, "select")
+def test_builtin_picker_filters_moves_and_selects(terminal_env: dict[str, str]) -> None:
+    child = _spawn(terminal_env, "select")
     child.expect("context> ")
     child.expect("prod")  # every context is listed at first
     child.send("dev")
@@ -180,11 +157,11 @@ def test_builtin_picker_filters_moves_and_selects(env: dict[str, str]) -> None:
     child.send("\r")
     child.expect("context \\(user scope\\) is now 'dev-us'")
     assert _ended(child) == 0
-    assert _current(env) == "dev-us"
+    assert _current(terminal_env) == "dev-us"
 
 
-def test_builtin_picker_filter_by_subscription_name_words(env: dict[str, str]) -> None:
-    child = _spawn(env, "select")
+def test_builtin_picker_filter_by_subscription_name_words(terminal_env: dict[str, str]) -> None:
+    child = _spawn(terminal_env, "select")
     child.expect("context> ")
     child.send("contoso prod")
     child.send("\r")
@@ -193,29 +170,31 @@ def test_builtin_picker_filter_by_subscription_name_words(env: dict[str, str]) -
 
 
 @pytest.mark.parametrize("key", ["\x1b", "\x03"], ids=["esc", "ctrl-c"])
-def test_builtin_picker_esc_or_ctrl_c_changes_nothing(env: dict[str, str], key: str) -> None:
-    child = _spawn(env, "select")
+def test_builtin_picker_esc_or_ctrl_c_changes_nothing(
+    terminal_env: dict[str, str], key: str
+) -> None:
+    child = _spawn(terminal_env, "select")
     child.expect("context> ")
     child.send("prod")
     child.send(key)
     child.expect("error: nothing selected; the default is unchanged")
     assert _ended(child) == 1
-    assert _current(env) == "dev-us"
+    assert _current(terminal_env) == "dev-us"
 
 
-def _fzf(env: dict[str, str]) -> pexpect.spawn:
+def _fzf(terminal_env: dict[str, str]) -> pexpect.spawn:
     """``azctx select`` with fzf, answering where the cursor is whenever fzf asks
     (it does with --height), until its list shows."""
-    child = _spawn(env, "select")
+    child = _spawn(terminal_env, "select")
     while child.expect(["\x1b\\[6n", "prod@contoso.org"]) == 0:
         child.send("\x1b[1;1R")
     return child
 
 
 @pytest.mark.skipif(shutil.which("fzf") is None, reason="fzf is not installed")
-def test_fzf_picker_when_fzf_is_on_path(env: dict[str, str]) -> None:
+def test_fzf_picker_when_fzf_is_on_path(terminal_env: dict[str, str]) -> None:
     fzf_dir = str(Path(str(shutil.which("fzf"))).parent)
-    with_fzf = {**env, "PATH": fzf_dir}
+    with_fzf = {**terminal_env, "PATH": fzf_dir}
     child = _fzf(with_fzf)
     child.send("eu")
     child.expect("dev-eu")
@@ -226,13 +205,17 @@ def test_fzf_picker_when_fzf_is_on_path(env: dict[str, str]) -> None:
     child.send("\x1b")
     child.expect("error: nothing selected")
     assert _ended(child) == 1
-    assert _current(env) == "dev-eu"
+    assert _current(terminal_env) == "dev-eu"
 
 
-def test_select_without_name_and_without_terminal_is_usage(env: dict[str, str]) -> None:
+def test_select_without_name_and_without_terminal_is_usage(terminal_env: dict[str, str]) -> None:
 
     done = subprocess.run(
-        [AZCTX, "select"], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+        [AZCTX, "select"],
+        env=terminal_env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2
     assert done.stdout == ""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,23 +21,12 @@ from azctx.events import decode, encode
 from azctx.events.operations import SessionStarted
 from azctx.store.azcli.sessions import session_dir
 from azctx.store.context_store import ContextStore
-
-USER = ("user1@contoso.org", "t-1")
-
-
-def _store(path: Path, **env: str) -> ContextStore:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    environ.update(AZCTX_KEY_FILE=str(path / "key"), **env)
-    return ContextStore(str(path / "store.db"), environ=environ)
+from two_contexts import make_two, store_at
 
 
 @pytest.fixture
 def base(tmp_path: Path) -> Path:
-    with _store(tmp_path) as store:
-        for name in ("dev", "prod"):
-            store.add(account=USER[0], tenant=USER[1], subscription=f"s-{name}", name=name)
-        store.select("dev")
-    return tmp_path
+    return make_two(tmp_path)
 
 
 def _shell() -> subprocess.Popen[bytes]:
@@ -48,9 +36,9 @@ def _shell() -> subprocess.Popen[bytes]:
 def test_select_in_a_live_session_changes_the_session_and_says_so(base: Path) -> None:
     shell = _shell()
     try:
-        with _store(base) as store:
+        with store_at(base) as store:
             sid = store.start_session(shell="bash", pid=shell.pid).session_id
-        with _store(base, AZCTX_SESSION=sid) as store:
+        with store_at(base, AZCTX_SESSION=sid) as store:
             result = store.select("prod")
             assert result.summary.startswith("this shell's default context is now 'prod'")
             assert store.current() == "prod"
@@ -62,7 +50,7 @@ def test_select_in_a_live_session_changes_the_session_and_says_so(base: Path) ->
             store.select("dev")
             back = store.select_previous().summary
             assert back.startswith("this shell's default context is now 'prod'")
-        with _store(base) as store:
+        with store_at(base) as store:
             assert store.current() == "dev"  # only --scope user moved the saved default
             assert store.select("prod").summary.startswith("the saved default context")
     finally:
@@ -75,9 +63,9 @@ def _in_a_shell(base: Path) -> Iterator[ContextStore]:
     """The store as a live shell's session sees it (the shell a stand-in process)."""
     shell = _shell()
     try:
-        with _store(base) as store:
+        with store_at(base) as store:
             sid = store.start_session(shell="bash", pid=shell.pid).session_id
-        with _store(base, AZCTX_SESSION=sid) as store:
+        with store_at(base, AZCTX_SESSION=sid) as store:
             yield store
     finally:
         shell.kill()
@@ -94,7 +82,7 @@ def test_select_back_in_a_new_shell_goes_to_the_saved_default_it_showed(base: Pa
         assert back.startswith("this shell's default context is now 'dev'")
         forth = store.select_previous().summary
         assert forth.startswith("this shell's default context is now 'prod'")
-    with _store(base) as store:
+    with store_at(base) as store:
         assert store.current() == "dev"
 
 
@@ -120,16 +108,16 @@ def test_a_nested_session_starts_from_its_parents_default_then_goes_its_own_way(
 ) -> None:
     outer, inner = _shell(), _shell()
     try:
-        with _store(base) as store:
+        with store_at(base) as store:
             parent = store.start_session(shell="bash", pid=outer.pid).session_id
-        with _store(base, AZCTX_SESSION=parent) as store:
+        with store_at(base, AZCTX_SESSION=parent) as store:
             store.select("prod")
             child = store.start_session(shell="bash", pid=inner.pid)
         assert child.parent == parent
-        with _store(base, AZCTX_SESSION=child.session_id) as store:
+        with store_at(base, AZCTX_SESSION=child.session_id) as store:
             assert store.current() == "prod"
             store.select("dev")
-        with _store(base, AZCTX_SESSION=parent) as store:
+        with store_at(base, AZCTX_SESSION=parent) as store:
             assert store.current() == "prod"
             rows = {row.session_id: row for row in store.sessions()}
         assert rows[parent].pid == outer.pid and rows[parent].shell == "bash"
@@ -144,9 +132,9 @@ def test_a_nested_session_starts_from_its_parents_default_then_goes_its_own_way(
 def test_a_second_session_for_the_same_shell_is_refused_unless_new(base: Path) -> None:
     shell = _shell()
     try:
-        with _store(base) as store:
+        with store_at(base) as store:
             first = store.start_session(shell="zsh", pid=shell.pid).session_id
-        with _store(base, AZCTX_SESSION=first) as store:
+        with store_at(base, AZCTX_SESSION=first) as store:
             with pytest.raises(Exception, match="already has session") as refused:
                 store.start_session(shell="zsh", pid=shell.pid)
             assert getattr(refused.value, "exit_code", None) == 1
@@ -162,13 +150,13 @@ def test_a_gone_shell_loses_its_folder_to_a_read_and_its_session_to_the_next_wri
     base: Path,
 ) -> None:
     shell = _shell()
-    with _store(base) as store:
+    with store_at(base) as store:
         sid = store.start_session(shell="bash", pid=shell.pid).session_id
         folder = session_dir(sid, store._environ)
     assert folder.is_dir()
     shell.kill()
     shell.wait()
-    with _store(base) as store:
+    with store_at(base) as store:
         before = store.state().seq
         assert store.current() == "dev"  # a read
         assert not folder.exists()
@@ -180,12 +168,12 @@ def test_a_gone_shell_loses_its_folder_to_a_read_and_its_session_to_the_next_wri
 
 
 def test_the_sweep_reads_only_the_runtime_folder_markers(base: Path) -> None:
-    with _store(base) as store:
+    with store_at(base) as store:
         sid = store.start_session("1s").session_id  # a library session: no shell
         owner = (session_dir(sid, store._environ) / "owner").read_text().split()
     assert owner[0] == "-" and int(owner[1]) <= time.time() + 1
     time.sleep(1.1)
-    with _store(base) as store:
+    with store_at(base) as store:
         store.view()
         assert not session_dir(sid, store._environ).exists()
 
@@ -227,7 +215,7 @@ def test_the_shell_of_a_command_substitution_is_the_shell_not_its_forked_copy() 
 
 
 def test_inside_run_the_view_is_the_runs_context_and_select_is_refused(base: Path) -> None:
-    with _store(base, AZCTX_CONTEXT="prod") as store:
+    with store_at(base, AZCTX_CONTEXT="prod") as store:
         assert store.current() == "prod"
         assert store.show().context.name == "prod"
         with pytest.raises(Exception, match="started by 'azctx run' as 'prod'") as refused:
