@@ -34,6 +34,9 @@ def add(
     )
 
 
+#: the real sample files of Azure PowerShell and the Azure CLI (data/interop/README.md)
+INTEROP = Path(__file__).resolve().parent / "data" / "interop"
+
 SUB_PROD = "11111111-1111-1111-1111-111111111111"
 SUB_DEV = "22222222-2222-2222-2222-222222222222"
 

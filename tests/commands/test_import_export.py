@@ -10,7 +10,6 @@ tests/store/test_files.py and tests/adversarial/test_adversarial_files.py.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import stat
 from collections.abc import Iterator
@@ -31,7 +30,7 @@ from azctx.projections import decisions as d
 from azctx.projections.formats.azps_import import parse_az_powershell
 from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 from azctx.store.context_store import ContextStore
-from command_support import SUB_DEV
+from command_support import INTEROP, SUB_DEV
 from decision_support import Log, names
 from typer.testing import CliRunner, Result
 
@@ -86,22 +85,6 @@ def test_import_refuses_duplicate_names_and_a_default_not_in_the_file() -> None:
 # ------------------------------------------------------ through the CLI and the store
 
 
-def _interop_dir() -> Path | None:
-    configured = os.environ.get("AZCTX_INTEROP_DIR")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "interop")
-    return next((path for path in candidates if path.is_dir()), None)
-
-
-INTEROP = _interop_dir()
-
-
-needs_samples = pytest.mark.skipif(
-    INTEROP is None,
-    reason="interop samples not found: set AZCTX_INTEROP_DIR or put shared/ beside the repo",
-)
-
-
 # (file under interop/, imported with --from-az-cli)
 SAMPLES = [
     ("azure-powershell/az-user-context-discovered-env.json", False),
@@ -114,7 +97,6 @@ SAMPLES = [
 
 
 def sample_path(relative: str) -> Path:
-    assert INTEROP is not None
     return INTEROP / relative
 
 
@@ -249,7 +231,6 @@ def import_args(relative: str, from_az_cli: bool) -> list[str]:
     return ["import", *flag, str(sample_path(relative))]
 
 
-@needs_samples
 @pytest.mark.parametrize(("relative", "from_az_cli"), SAMPLES, ids=[s[0] for s in SAMPLES])
 def test_each_sample_survives_import_export_import(
     relative: str, from_az_cli: bool, azctx: Azctx, fresh: Azctx, tmp_path: Path
@@ -268,7 +249,6 @@ def test_each_sample_survives_import_export_import(
     assert again.read_text() == exported.read_text()
 
 
-@needs_samples
 def test_all_samples_in_one_store_round_trip(azctx: Azctx, fresh: Azctx, tmp_path: Path) -> None:
     for relative, from_az_cli in SAMPLES:
         azctx.ok(*import_args(relative, from_az_cli))
@@ -287,7 +267,6 @@ def test_all_samples_in_one_store_round_trip(azctx: Azctx, fresh: Azctx, tmp_pat
     assert fresh.environments() == azctx.environments()
 
 
-@needs_samples
 def test_custom_environment_is_kept_and_exported_again(
     azctx: Azctx, fresh: Azctx, tmp_path: Path
 ) -> None:
@@ -316,7 +295,6 @@ def test_custom_environment_is_kept_and_exported_again(
     assert "ARM_ENVIRONMENT" not in variables  # a custom cloud has no azurerm name
 
 
-@needs_samples
 def test_az_cli_profile_maps_default_and_account_types(azctx: Azctx) -> None:
     azctx.ok(
         "import",
@@ -476,7 +454,6 @@ def _view(az: Azctx) -> tuple[list[dict[str, Any]], str | None, dict[str, Any]]:
     return az.contexts(), az.default(), az.environments()
 
 
-@needs_samples
 def test_import_is_one_operation_and_undo_restores_replaced_contexts(azctx: Azctx) -> None:
     azctx.ok(
         "add", "--account", "old@x", "--tenant", "t0", "--subscription", "s0", "--name", "default"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,26 +16,12 @@ from azctx.projections.formats.plans import (
     ImportedSecret,
     ImportPlan,
 )
+from command_support import INTEROP
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 
-def _interop_dir() -> Path | None:
-    configured = os.environ.get("AZCTX_INTEROP_DIR")
-    candidates = [Path(configured)] if configured else []
-    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "interop")
-    return next((path for path in candidates if path.is_dir()), None)
-
-
-INTEROP = _interop_dir()
-needs_samples = pytest.mark.skipif(
-    INTEROP is None,
-    reason="interop samples not found: set AZCTX_INTEROP_DIR or put shared/ beside the repo",
-)
-
-
 def sample(relative: str) -> str:
-    assert INTEROP is not None
     return (INTEROP / relative).read_text(encoding="utf-8")
 
 
@@ -203,14 +187,11 @@ EXPECTED_CLI: dict[str, tuple[tuple[Context, ...], str | None]] = {
 }
 
 
-@needs_samples
 def test_every_sample_is_known_to_these_tests() -> None:
-    assert INTEROP is not None
     found = {path.name for path in INTEROP.rglob("*.json")}
     assert found == set(EXPECTED_AZ) | set(EXPECTED_CLI)
 
 
-@needs_samples
 @pytest.mark.parametrize("name", sorted(EXPECTED_AZ))
 def test_az_powershell_samples_parse(name: str) -> None:
     contexts, default, environments = EXPECTED_AZ[name]
@@ -222,7 +203,6 @@ def test_az_powershell_samples_parse(name: str) -> None:
     assert plan.secrets == ()
 
 
-@needs_samples
 def test_custom_environment_keeps_the_az_object() -> None:
     plan = parse_az_powershell(sample("azure-powershell/saving-profile-works.json"))
     (env,) = plan.environments
@@ -232,13 +212,11 @@ def test_custom_environment_keeps_the_az_object() -> None:
     assert raw["ExtendedProperties"]["OperationalInsightsEndpoint"] == "http://contoso.io"
 
 
-@needs_samples
 def test_token_cache_is_dropped_with_a_note() -> None:
     plan = parse_az_powershell(sample("azure-powershell/saving-profile-works.json"))
     assert any("tokens are not imported" in note and "TokenCache" in note for note in plan.notes)
 
 
-@needs_samples
 @pytest.mark.parametrize("name", sorted(EXPECTED_CLI))
 def test_az_cli_samples_parse(name: str) -> None:
     contexts, default = EXPECTED_CLI[name]
@@ -249,7 +227,6 @@ def test_az_cli_samples_parse(name: str) -> None:
     assert plan.secrets == () and plan.environments == () and plan.notes == ()
 
 
-@needs_samples
 @pytest.mark.parametrize("name", sorted(EXPECTED_AZ))
 def test_az_powershell_samples_round_trip(name: str) -> None:
     plan = parse_az_powershell(sample(f"azure-powershell/{name}"))
@@ -259,7 +236,6 @@ def test_az_powershell_samples_round_trip(name: str) -> None:
     assert again.environments == plan.environments
 
 
-@needs_samples
 @pytest.mark.parametrize("name", sorted(EXPECTED_CLI))
 def test_az_cli_samples_export_to_az_powershell(name: str) -> None:
     plan = parse_az_cli(sample(f"azure-cli/{name}"))

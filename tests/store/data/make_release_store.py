@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "release-0.1"
 REPO = HERE.parents[2]
-INTEROP = REPO.parent / "shared" / "interop" / "azure-powershell"
+INTEROP = REPO / "tests" / "commands" / "data" / "interop" / "azure-powershell"
 PROFILE = Path(os.environ.get("AZCTX_RELEASE_PROFILE", INTEROP / "saving-profile-works.json"))
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
