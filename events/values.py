@@ -22,7 +22,7 @@ CredentialKind = Literal["client-secret", "certificate"]
 CREDENTIAL_KINDS: tuple[CredentialKind, ...] = ("client-secret", "certificate")
 
 BUILTIN_ENVIRONMENTS: dict[str, tuple[str, str]] = {
-    # name -> (authority, Resource Manager URL), from shared/interop/FORMATS.md
+    # name -> (authority, Resource Manager URL), as Az PowerShell and the Azure CLI know them
     "azurecloud": ("https://login.microsoftonline.com/", "https://management.azure.com/"),
     "azurechinacloud": ("https://login.chinacloudapi.cn/", "https://management.chinacloudapi.cn/"),
     "azureusgovernment": (

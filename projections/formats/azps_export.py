@@ -24,8 +24,8 @@ ACCOUNT_TYPES_OUT: dict[AccountType, str] = {
 }
 
 # The endpoints Az knows for each built-in cloud (AzureEnvironmentConstants.cs in
-# Azure/azure-powershell-common, see shared/interop/SOURCES.md). Authority and Resource
-# Manager come from the vocabulary's BUILTIN_ENVIRONMENTS so the two never disagree.
+# Azure/azure-powershell-common). Authority and Resource Manager come from the
+# vocabulary's BUILTIN_ENVIRONMENTS so the two never disagree.
 _BUILTIN_ENDPOINTS: dict[str, dict[str, str | None]] = {
     "AzureCloud": {
         "ServiceManagementUrl": "https://management.core.windows.net/",
