@@ -601,8 +601,19 @@ class ContextStore:
 
     def show(self, name: str | None = None, *, at: str | None = None) -> ViewContext:
         """Context ``name`` (default: the default context), without secrets. Raises
-        ``BadInput`` for an invalid name, ``Refused`` when there is no such context."""
-        return self.view(at).pick(name)
+        ``BadInput`` for an invalid name, ``Refused`` when there is no such context.
+        A secret whose key is gone from the store (deleted behind azctx's back) shows as
+        no credential, with a warning."""
+        item = self.view(at).pick(name)
+        cred = item.credential_obj
+        sealed = at is None and cred is not None and cred.sealed is not None
+        if sealed and cred is not None and not self._open().key_exists(cred.key_id):
+            self._warn(
+                f"the key of the credential of '{item.context.name}' is gone from the store:"
+                " its secret cannot be read; add the credential again"
+            )
+            return item._replace(credential="none")
+        return item
 
     def autosave_status(self) -> tuple[bool, str]:
         """Whether autosave is on for the caller, and the scope that decided it."""

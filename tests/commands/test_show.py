@@ -5,6 +5,7 @@ Its JSON fields are checked with list's in test_list.py.
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TYPE_CHECKING
 
 from command_support import SUB_DEV, SUB_PROD, add
@@ -50,3 +51,21 @@ def test_show_and_remove_by_subscription_id(two: AzctxCli) -> None:
     done = two("remove", SUB_PROD)
     assert "removed context 'prod'" in done.stdout
     assert two("list", "--names").stdout == "dev\n"
+
+
+def test_a_secret_whose_key_was_deleted_shows_as_none_with_a_warning(
+    azctx_cli: AzctxCli,
+) -> None:
+    sp = ("--account-type", "service-principal", "--secret-stdin")
+    add(azctx_cli, "sp", *sp, account="app-1", input="pw\n")
+    con = sqlite3.connect(azctx_cli.env["AZCTX_STORE"])
+    with con:  # behind azctx's back
+        con.execute("DELETE FROM data_keys WHERE kind = 'account'")
+    con.close()
+    shown = azctx_cli("show", "sp")
+    fields = dict(line.split(":", 1) for line in shown.stdout.splitlines())
+    assert fields["Credential"].strip() == "none"
+    assert shown.stderr == (
+        "warning: the key of the credential of 'sp' is gone from the store: its secret"
+        " cannot be read; add the credential again\n"
+    )
