@@ -50,7 +50,7 @@ from azctx.projections.decisions.decision import (
 )
 from azctx.projections.decisions.protection import guard
 from azctx.projections.state import State
-from azctx.projections.view import Caller, lookup, seen, view
+from azctx.projections.view import Caller, lookup, seen, session_status, view
 
 
 def decide_select(
@@ -181,11 +181,11 @@ def decide_remove(
     key = name_key(ctx.name)
     own = state.scope(target)
     # The default of the scope it goes from, or the one the caller sees (a session's).
-    defaults = {name_key(d) for d in (own.default, view(state, caller).default) if d}
-    if key in defaults and not force:
+    whose = _whose_default(state, caller, key, target, own.default)
+    if whose is not None and not force:
         raise ConfirmationNeeded(
-            f"'{ctx.name}' is the default context",
-            f"Remove the default context '{ctx.name}'?",
+            f"'{ctx.name}' is {whose}",
+            f"Remove {whose}, '{ctx.name}'?",
             hint="--force removes it; the previous default becomes the default",
         )
     changes: list[Change] = []
@@ -194,6 +194,25 @@ def decide_remove(
     changes += _hide(state, target, [key])
     changes = settle_default(state, caller, target, changes)
     return Decision(event(caller, target, Removed(ctx.name), changes))
+
+
+def _whose_default(
+    state: State, caller: Caller, key: str, target: str, own: str | None
+) -> str | None:
+    """Which default the context ``key`` is, in the words of the caller's shell: the one
+    it sees, else the one of the scope ``target`` it goes from (a saved default that
+    the shell's own hides)."""
+    seen_default = view(state, caller).default
+    if seen_default is not None and name_key(seen_default) == key:
+        live = session_status(state, caller) == "live"
+        return "this shell's default context" if live else "the default context"
+    if own is not None and name_key(own) == key:
+        return (
+            "the saved default context (user scope)"
+            if target == USER
+            else "the session's default context"
+        )
+    return None
 
 
 def _account_scope(state: State, caller: Caller, scope: str | None, account: str) -> str:

@@ -15,7 +15,7 @@ from azctx.events import (
     Refused,
 )
 from azctx.projections import decisions as d
-from command_support import add
+from command_support import add, fails, start_session
 from decision_support import Log
 
 if TYPE_CHECKING:
@@ -71,3 +71,15 @@ def test_removing_the_default_names_the_new_default(two: AzctxCli) -> None:
     assert done.stdout == "removed context 'dev'; the default is now 'prod' (operation 5)\n"
     last = two("remove", "prod", "--force")
     assert last.stdout == "removed context 'prod'; the default is none now (operation 6)\n"
+
+
+def test_the_question_names_the_default_the_shell_sees_or_the_saved_one(two: AzctxCli) -> None:
+    session = start_session(two)
+    shell: dict[str, str | None] = {"AZCTX_SESSION": session}
+    two("select", "prod", env=shell)  # this shell's own default; the saved one stays 'dev'
+    saved = fails(two, 1, "remove", "dev", env=shell)
+    assert saved == "error: 'dev' is the saved default context (user scope)"
+    own = fails(two, 1, "remove", "prod", env=shell)
+    assert own == "error: 'prod' is this shell's default context"
+    outside = fails(two, 1, "remove", "dev")
+    assert outside == "error: 'dev' is the default context"
