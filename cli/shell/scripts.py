@@ -11,7 +11,9 @@ Each script defines:
   ``.azctx`` file (``test -f``); ``azctx pin`` runs only when the file found (or its
   absence) changes, or when ``allow`` / ``disallow`` of that file left its mark in the
   session's folder (``test -f`` again), so that the change applies at the next prompt;
-- the exit hook: the shell's own session ends with it.
+- the exit hook: the shell's own session ends with it. It is added to the user's hooks,
+  never in their place: bash's ``EXIT`` trap runs an earlier trap's command after ours,
+  zsh's ``TRAPHUP`` calls an earlier ``TRAPHUP`` first.
 
 Sourcing a script twice defines the same functions again and adds no second hook.
 """
@@ -49,10 +51,13 @@ __azctx_pin_check() {
   fi
 }
 __azctx_exit() {
+  local rc=$?
   if [[ -n ${__azctx_own-} && ${AZCTX_SESSION-} == "$__azctx_own" ]]; then
     trap '' HUP
+    __azctx_own=  # once: a chained trap of the user's may call it as well
     "$__azctx_exe" session end --shell @SHELL@ >/dev/null 2>&1
   fi
+  return $rc
 }
 """
 
@@ -71,7 +76,15 @@ __azctx_exe=@EXE@
 if [[ ";${PROMPT_COMMAND-};" != *";__azctx_hook;"* ]]; then
   PROMPT_COMMAND="__azctx_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
 fi
-trap '__azctx_exit' EXIT
+# The EXIT trap is one command: an earlier one of ~/.bashrc's runs after ours (seeing
+# the shell's exit status), and a second sourcing finds ours first and adds nothing.
+__azctx_trap_of() { __azctx_trap=${3-}; }
+__azctx_trap=
+eval "__azctx_trap_of $(trap -p EXIT)"
+if [[ $__azctx_trap != __azctx_exit && $__azctx_trap != __azctx_exit$'\n'* ]]; then
+  trap -- "__azctx_exit${__azctx_trap:+$'\n'$__azctx_trap}" EXIT
+fi
+unset -v __azctx_trap
 @START@fi
 """
 )
@@ -90,7 +103,21 @@ __azctx_exe=@EXE@
 precmd_functions=(__azctx_precmd ${precmd_functions:#__azctx_precmd})
 autoload -Uz add-zsh-hook
 add-zsh-hook zshexit __azctx_exit
-TRAPHUP() { __azctx_exit; return $(( 128 + $1 )); }
+# A TRAPHUP of the user's (defined before this line) is kept and runs first: when it
+# returns 0 the shell lives on, and so does its session (zshexit ends it later).
+if [[ -n ${functions[TRAPHUP]-} && ${functions[TRAPHUP]} != *__azctx_user_traphup* ]]; then
+  functions[__azctx_user_traphup]=${functions[TRAPHUP]}
+fi
+TRAPHUP() {
+  local rc=$(( 128 + $1 ))
+  if (( ${+functions[__azctx_user_traphup]} )); then
+    __azctx_user_traphup "$@"
+    rc=$?
+    (( rc == 0 )) && return 0
+  fi
+  __azctx_exit
+  return $rc
+}
 @START@fi
 """
 )
