@@ -2,9 +2,10 @@
 
 fzf when it is on PATH, else a small picker of our own drawn on ``/dev/tty`` with
 termios: type to filter (every word must appear, any case), Up/Down (or Ctrl-P/Ctrl-N)
-to move, Enter to select. Esc or Ctrl-C picks nothing (fzf cannot tell them apart, so
-neither does ours): the default stays as it was and the command exits 1. Without a
-terminal there is nothing to pick on: exit 2.
+to move, Enter to select. Both start on the caller's default (fzf through its ``load``
+event and ``pos`` action, fzf 0.36 or later), so Enter at once keeps it. Esc or Ctrl-C
+picks nothing (fzf cannot tell them apart, so neither does ours): the default stays as
+it was and the command exits 1. Without a terminal there is nothing to pick on: exit 2.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ if TYPE_CHECKING:
     from azctx.projections.view import ViewContext
 
 PROMPT = "context> "
-FZF = ("fzf", "--height=40%", "--reverse", "--delimiter=\t", "--with-nth=2..", "--no-sort")
+FZF = (
+    "fzf",
+    "--height=40%",
+    "--reverse",
+    "--delimiter=\t",
+    "--with-nth=2..",
+    "--no-sort",
+    "--sync",
+)
 #: The most rows the built-in picker draws at once.
 HEIGHT = 10
 #: How long a lone Esc waits for the rest of an arrow key's sequence.
@@ -40,8 +49,9 @@ ERASE = (b"\x7f", b"\x08")
 CLEAR_LINE = b"\x15"
 
 
-def choose(items: Sequence[ViewContext]) -> str:
-    """The name of the context picked from ``items``; a refusal when none is."""
+def choose(items: Sequence[ViewContext], current: str | None = None) -> str:
+    """The name of the context picked from ``items``, starting on the one named
+    ``current`` (the caller's default); a refusal when none is."""
     if not stdin_is_tty():
         raise BadInput(
             "select needs a NAME when there is no terminal to pick on",
@@ -60,17 +70,24 @@ def choose(items: Sequence[ViewContext]) -> str:
             for i in items
         ],
     ).split("\n")
-    picked = _fzf(header, lines) if shutil.which("fzf") else _builtin(header, lines)
+    names = [i.context.name for i in items]
+    start = names.index(current) if current in names else 0
+    picked = _fzf(header, lines, start) if shutil.which("fzf") else _builtin(header, lines, start)
     if picked is None:
         raise Refused("nothing selected; the default is unchanged")
     return items[picked].context.name
 
 
-def _fzf(header: str, lines: Sequence[str]) -> int | None:
-    """fzf shows the lines under the header and prints the chosen one, led by its index."""
+def _fzf(header: str, lines: Sequence[str], start: int) -> int | None:
+    """fzf shows the lines under the header and prints the chosen one, led by its index.
+    ``--sync`` has it take the whole list before it reads a key, so the move to
+    ``start`` (on its ``load`` event; ``pos`` counts from 1) comes before any Enter; a
+    changed query goes to its first match (by itself fzf keeps the cursor's place, no
+    longer the top once ``pos`` moved it)."""
     body = "".join(f"{n}\t{line}\n" for n, line in enumerate(lines))
+    bind = f"--bind=load:pos({start + 1}),change:top"
     done = subprocess.run(
-        [*FZF, f"--prompt={PROMPT}", f"--header={header}"],
+        [*FZF, f"--prompt={PROMPT}", f"--header={header}", bind],
         input=body,
         stdout=subprocess.PIPE,
         text=True,
@@ -90,11 +107,11 @@ def matches(lines: Sequence[str], query: str) -> list[int]:
 class _Picker:
     """The built-in picker's state: the query, the lines it keeps, the cursor."""
 
-    def __init__(self, header: str, lines: Sequence[str]) -> None:
+    def __init__(self, header: str, lines: Sequence[str], start: int = 0) -> None:
         self.header, self.lines = header, lines
         self.query = ""
         self.shown = list(range(len(lines)))
-        self.cursor = 0
+        self.cursor = max(0, min(start, len(lines) - 1))
 
     def key(self, data: bytes) -> bool | None:
         """Apply one key: True when Enter picks, False when it cancels, else None."""
@@ -114,7 +131,7 @@ class _Picker:
             text = data.decode(errors="ignore")
             self.query += "".join(ch for ch in text if ch.isprintable())
         self.shown = matches(self.lines, self.query)
-        self.cursor = min(self.cursor, max(0, len(self.shown) - 1))
+        self.cursor = 0  # a new query: its first match, as in fzf
         return None
 
     def frame(self, rows: int) -> bytes:
@@ -131,13 +148,13 @@ class _Picker:
         return ("\r\n".join(out) + tail).encode()
 
 
-def _builtin(header: str, lines: Sequence[str]) -> int | None:
+def _builtin(header: str, lines: Sequence[str], start: int) -> int | None:
     try:
         fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
     except OSError:
         raise BadInput("there is no terminal to pick on", hint="azctx select NAME") from None
     saved = termios.tcgetattr(fd)
-    picker = _Picker(header, lines)
+    picker = _Picker(header, lines, start)
     try:
         tty.setraw(fd)  # Ctrl-C arrives as a key: it cancels, as Esc does
         while True:

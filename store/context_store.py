@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from azctx.events import (
     SESSION_ID_BYTES,
     USER,
+    AzctxError,
     Credential,
     Disconnected,
     Event,
@@ -413,6 +414,7 @@ class ContextStore:
         pin = allow(directory, self._environ)
         if self.view().get(pin.name) is None:
             self._warn(f"{pin.path} names '{pin.name}', which is not a context here")
+        self._pin_changed(Path(pin.path))
         return f"allowed {pin.path} (context '{pin.name}')"
 
     def disallow_pin(self, directory: str | None = None) -> str:
@@ -421,16 +423,40 @@ class ContextStore:
         path = pin_file(directory)
         if not disallow(directory, self._environ):
             raise Refused(f"{path} was not allowed")
+        self._pin_changed(path)
         return f"{path} is no longer honoured"
 
-    def pin(self, path: str, previous: str | None = None, *, yes: bool = False) -> PinResult:
+    def _pin_changed(self, pin: Path) -> None:
+        """After ``allow`` or ``disallow`` of ``pin``: when the caller's shell is under
+        that very pin, its hook applies the change at the next prompt, as ``direnv
+        allow`` does. Only then: a shell in another pinned folder, whose default was
+        changed by hand since, keeps it."""
+        from azctx.store.azcli.sessions import mark_pin_changed
+        from azctx.store.pins import governing_pin
+
+        caller = self._caller()
+        if caller.session is None or caller.run_context is not None:
+            return  # no shell session to tell, or a shell that pins never move
+        if governing_pin(self._environ) != pin or self.session_status().state != "live":
+            return
+        try:
+            mark_pin_changed(caller.session, self._environ, pin)
+        except (OSError, AzctxError) as exc:
+            self._warn(f"this shell applies it when it next enters the folder: {exc}")
+
+    def pin(
+        self, path: str, previous: str | None = None, *, yes: bool = False, again: bool = False
+    ) -> PinResult:
         """A shell crossed a pin boundary: it is now under the pin file ``path`` ("" for
         none). Entering a pin makes its context the shell's own default; leaving the
         last one brings back ``previous``, the default from before the first pin.
         Pinning a protected context raises ``ConfirmationNeeded`` unless ``yes``; going
-        back to ``previous`` never asks (the shell had it already)."""
+        back to ``previous`` never asks (the shell had it already). ``again``: the shell
+        is still under ``path``, whose permission changed (``allow``, ``disallow``): a
+        pin no longer honoured brings ``previous`` back, as leaving does."""
         from azctx.store.pins import pin_warning
 
+        self._clear_pin_changed()
         if self.session_status().state != "live":  # else a pin would move the saved default
             self._warn("a directory pin needs this shell's own session")
             return PinResult(previous, None)
@@ -440,6 +466,11 @@ class ContextStore:
             summary = self.select(previous, yes=True).summary
             return PinResult(None, f"left the pinned folder: {summary}")
         pin, warning = pin_warning(path, self._environ)
+        if pin is None and again:  # the user has just said so: no warning
+            if not previous or self.view().get(previous) is None:
+                return PinResult(previous, None)
+            summary = self.select(previous, yes=True).summary
+            return PinResult(None, f"{path} is no longer honoured: {summary}")
         if pin is None:
             self._warn(str(warning))
             return PinResult(previous, None)
@@ -452,6 +483,16 @@ class ContextStore:
             return PinResult(before, None)
         summary = self.select(pin.name, yes=yes).summary
         return PinResult(before, f"pinned by {path}: {summary}")
+
+    def _clear_pin_changed(self) -> None:
+        """The mark ``allow`` left goes first, whatever this pin then does: left behind,
+        it would have every prompt start azctx."""
+        from azctx.store.azcli.sessions import clear_pin_changed
+
+        session = self._caller().session
+        if session is not None:
+            with contextlib.suppress(OSError, AzctxError):
+                clear_pin_changed(session, self._environ)
 
     def _seen_default(self) -> str | None:
         """The caller's default, for a message: a view without the warnings a read

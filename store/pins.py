@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -38,6 +39,25 @@ class Pin(Record):
 def pin_file(directory: str | None) -> Path:
     """The ``.azctx`` file of ``directory`` (default: the current one)."""
     return (Path(directory or ".").expanduser().absolute() / PIN_FILE).resolve()
+
+
+def governing_pin(environ: Mapping[str, str]) -> Path | None:
+    """The pin file the caller's shell is under: the first ``.azctx`` walking up from
+    its folder, found as the shell's hook finds it (from ``PWD``, the path the shell
+    shows, when that is the working folder: with a symlink on the way its parents are
+    not the working folder's), resolved as ``pin_file`` resolves it."""
+    shown = environ.get("PWD", "")
+    try:
+        here = Path.cwd()
+        if os.path.isabs(shown) and os.path.samefile(shown, here):
+            here = Path(shown)
+        for folder in (here, *here.parents):
+            candidate = folder / PIN_FILE
+            if candidate.is_file():
+                return candidate.resolve()
+    except OSError:  # a working folder removed meanwhile: no shell can be under it
+        pass
+    return None
 
 
 def _allowed_path(environ: Mapping[str, str]) -> Path:

@@ -224,7 +224,8 @@ def select(
     if name is None:
         from azctx.cli.picker import choose
 
-        name = choose(store.view().contexts)
+        shown = store.view()
+        name = choose(shown.contexts, shown.default)
     where = scope_value(scope)
     if name == "-":
         done(confirmed(lambda y: store.select_previous(where, yes=y), yes, "--yes"))

@@ -63,13 +63,17 @@ def pin(
     previous: Annotated[
         str, typer.Option("--previous", help="The default from before the first pin.")
     ] = "",
+    again: Annotated[
+        bool, typer.Option("--again", help="Still under PATH, whose permission changed.")
+    ] = False,
 ) -> None:
-    """Run by the shell's hook when it crosses a pinned folder's boundary."""
+    """Run by the shell's hook when it crosses a pinned folder's boundary, or when
+    allow or disallow changed the pin it is under."""
     from azctx.cli.shell.exports import pin_line
 
     store = store_of(ctx)
     try:
-        result = store.pin(path, previous or None)
+        result = store.pin(path, previous or None, again=again)
     except ConfirmationNeeded as need:
         # The hook evals stdout: the question goes to stderr, and a refusal is a note,
         # never an error of the shell (the hook asks again only on the next crossing).
@@ -77,7 +81,7 @@ def pin(
             _note(f"azctx: not pinned: {need.message}")
             typer.echo(pin_line(shell.value, previous or None))
             return
-        result = store.pin(path, previous or None, yes=True)
+        result = store.pin(path, previous or None, yes=True, again=again)
     if result.summary is not None:
         _note(f"azctx: {result.summary}")
     typer.echo(pin_line(shell.value, result.previous))

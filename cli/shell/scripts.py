@@ -8,9 +8,12 @@ Each script defines:
   session's folder (``AZCTX_SESSION_DIR``), or from ``AZCTX_CONTEXT`` inside
   ``azctx run``; fish and pwsh also get a function ``azctx_prompt`` that prints it;
 - the directory pin: before each prompt the directories are walked up looking for a
-  ``.azctx`` file (``test -f``); only when the file found (or its absence) changes does
-  ``azctx pin`` run;
-- the exit hook: the shell's own session ends with it.
+  ``.azctx`` file (``test -f``); ``azctx pin`` runs only when the file found (or its
+  absence) changes, or when ``allow`` / ``disallow`` of that file left its mark in the
+  session's folder (``test -f`` again), so that the change applies at the next prompt;
+- the exit hook: the shell's own session ends with it. It is added to the user's hooks,
+  never in their place: bash's ``EXIT`` trap runs an earlier trap's command after ours,
+  zsh's ``TRAPHUP`` calls an earlier ``TRAPHUP`` first.
 
 Sourcing a script twice defines the same functions again and adds no second hook.
 """
@@ -31,24 +34,30 @@ __azctx_prompt() {
   export AZCTX_PROMPT
 }
 __azctx_pin_check() {
-  local d=$PWD found=
+  local d=$PWD found= again=
   while :; do
     if [[ -f $d/.azctx ]]; then found=$d/.azctx; break; fi
     if [[ -z $d || $d == / ]]; then break; fi
     d=${d%/*}
   done
-  if [[ $found != "${__azctx_pin-}" ]]; then
-    __azctx_pin=$found
-    if [[ -z ${AZCTX_CONTEXT-} && -n ${AZCTX_SESSION-} ]]; then
-      eval "$("$__azctx_exe" pin --shell @SHELL@ --previous "${__azctx_pin_prev-}" -- "$found")"
-    fi
+  if [[ $found == "${__azctx_pin-}" ]]; then
+    [[ -n ${AZCTX_SESSION_DIR-} && -f $AZCTX_SESSION_DIR/@CHANGED@ ]] || return 0
+    again=--again
+  fi
+  __azctx_pin=$found
+  if [[ -z ${AZCTX_CONTEXT-} && -n ${AZCTX_SESSION-} ]]; then
+    eval "$("$__azctx_exe" pin --shell @SHELL@ ${again:+"$again"} \
+      --previous "${__azctx_pin_prev-}" -- "$found")"
   fi
 }
 __azctx_exit() {
+  local rc=$?
   if [[ -n ${__azctx_own-} && ${AZCTX_SESSION-} == "$__azctx_own" ]]; then
     trap '' HUP
+    __azctx_own=  # once: a chained trap of the user's may call it as well
     "$__azctx_exe" session end --shell @SHELL@ >/dev/null 2>&1
   fi
+  return $rc
 }
 """
 
@@ -67,7 +76,15 @@ __azctx_exe=@EXE@
 if [[ ";${PROMPT_COMMAND-};" != *";__azctx_hook;"* ]]; then
   PROMPT_COMMAND="__azctx_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
 fi
-trap '__azctx_exit' EXIT
+# The EXIT trap is one command: an earlier one of ~/.bashrc's runs after ours (seeing
+# the shell's exit status), and a second sourcing finds ours first and adds nothing.
+__azctx_trap_of() { __azctx_trap=${3-}; }
+__azctx_trap=
+eval "__azctx_trap_of $(trap -p EXIT)"
+if [[ $__azctx_trap != __azctx_exit && $__azctx_trap != __azctx_exit$'\n'* ]]; then
+  trap -- "__azctx_exit${__azctx_trap:+$'\n'$__azctx_trap}" EXIT
+fi
+unset -v __azctx_trap
 @START@fi
 """
 )
@@ -86,7 +103,21 @@ __azctx_exe=@EXE@
 precmd_functions=(__azctx_precmd ${precmd_functions:#__azctx_precmd})
 autoload -Uz add-zsh-hook
 add-zsh-hook zshexit __azctx_exit
-TRAPHUP() { __azctx_exit; return $(( 128 + $1 )); }
+# A TRAPHUP of the user's (defined before this line) is kept and runs first: when it
+# returns 0 the shell lives on, and so does its session (zshexit ends it later).
+if [[ -n ${functions[TRAPHUP]-} && ${functions[TRAPHUP]} != *__azctx_user_traphup* ]]; then
+  functions[__azctx_user_traphup]=${functions[TRAPHUP]}
+fi
+TRAPHUP() {
+  local rc=$(( 128 + $1 ))
+  if (( ${+functions[__azctx_user_traphup]} )); then
+    __azctx_user_traphup "$@"
+    rc=$?
+    (( rc == 0 )) && return 0
+  fi
+  __azctx_exit
+  return $rc
+}
 @START@fi
 """
 )
@@ -121,11 +152,14 @@ function __azctx_pin_check
         end
         set d (string replace -r '/[^/]*$' '' -- $d)
     end
-    if test "$found" != "$__azctx_pin"
-        set -g __azctx_pin $found
-        if test -z "$AZCTX_CONTEXT" -a -n "$AZCTX_SESSION"
-            $__azctx_exe pin --shell fish --previous "$__azctx_pin_prev" -- "$found" | source
-        end
+    set -l again
+    if test "$found" = "$__azctx_pin"
+        test -n "$AZCTX_SESSION_DIR" -a -f "$AZCTX_SESSION_DIR/@CHANGED@"; or return 0
+        set again --again
+    end
+    set -g __azctx_pin $found
+    if test -z "$AZCTX_CONTEXT" -a -n "$AZCTX_SESSION"
+        $__azctx_exe pin --shell fish $again --previous "$__azctx_pin_prev" -- "$found" | source
     end
 end
 function __azctx_exit --on-event fish_exit
@@ -158,13 +192,17 @@ function global:__azctx_pin_check {
         if ([IO.File]::Exists($candidate)) { $found = $candidate; break }
         $dir = [IO.Path]::GetDirectoryName($dir)
     }
-    if ($found -ne $global:__azctxPin) {
-        $global:__azctxPin = $found
-        if (-not $env:AZCTX_CONTEXT -and $env:AZCTX_SESSION) {
-            $previous = "$global:__azctxPinPrev"
-            & $global:__azctxExe pin --shell pwsh --previous $previous -- "$found" |
-                Out-String | Invoke-Expression
-        }
+    $again = @()
+    if ($found -eq $global:__azctxPin) {
+        $mark = if ($env:AZCTX_SESSION_DIR) { Join-Path $env:AZCTX_SESSION_DIR '@CHANGED@' }
+        if (-not ($mark -and [IO.File]::Exists($mark))) { return }
+        $again = @('--again')
+    }
+    $global:__azctxPin = $found
+    if (-not $env:AZCTX_CONTEXT -and $env:AZCTX_SESSION) {
+        $previous = "$global:__azctxPinPrev"
+        & $global:__azctxExe pin --shell pwsh @again --previous $previous -- "$found" |
+            Out-String | Invoke-Expression
     }
 }
 if (-not $global:__azctxHooked) {
@@ -202,7 +240,13 @@ def script(shell: str, exe: str, start: list[str]) -> str:
     """The init script for ``shell``; ``start``: the lines that start its session (none
     when the shell has one, or runs inside ``azctx run``)."""
     text = _TEMPLATES[shell]
+    from azctx.store.azcli.sessions import PIN_CHANGED
+
     body = "".join(line + "\n" for line in start)
-    return (
-        text.replace("@EXE@", quote(shell, exe)).replace("@SHELL@", shell).replace("@START@", body)
-    )
+    for mark, value in (
+        ("@EXE@", quote(shell, exe)),
+        ("@SHELL@", shell),
+        ("@CHANGED@", PIN_CHANGED),
+    ):
+        text = text.replace(mark, value)
+    return text.replace("@START@", body)

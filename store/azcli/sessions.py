@@ -47,6 +47,11 @@ META = ".azctx-session.json"
 #: The session's default context's name on one line, for a prompt that reads it with
 #: the shell's own builtins (no process).
 PROMPT = "prompt"
+#: Left by ``allow`` and ``disallow`` when the pin file the caller's shell is under
+#: changed permission: the shell's prompt hook sees it with ``test -f`` (no process)
+#: and runs ``azctx pin`` again, which removes it, so the change applies at the next
+#: prompt instead of at the next crossing of the folder's boundary.
+PIN_CHANGED = "pin-changed"
 
 Unseal = Callable[[str, bytes], bytes]
 Warn = Callable[[str], None]
@@ -65,6 +70,17 @@ def session_dir(session: str, environ: Mapping[str, str]) -> Path:
     if not is_session_id(session):
         raise TamperedError(f"refusing the session id {shown(session)}: not one azctx makes")
     return inside(runtime_root(environ), f"{SESSION_PREFIX}{session}")
+
+
+def mark_pin_changed(session: str, environ: Mapping[str, str], pin: Path) -> None:
+    """Tell the shell of ``session`` to read its pin again at its next prompt; the
+    file holds the pin's path, for whoever looks."""
+    write_private(session_dir(session, environ) / PIN_CHANGED, f"{pin}\n")
+
+
+def clear_pin_changed(session: str, environ: Mapping[str, str]) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(session_dir(session, environ) / PIN_CHANGED)
 
 
 def _target(choice: SessionDefault | None, unseal: Unseal) -> AzTarget | None:
