@@ -225,6 +225,90 @@ def test_select_without_name_and_without_terminal_is_usage(terminal_env: dict[st
     )
 
 
+# -------------------------------------------- the picker starts on the caller's default
+
+DOWN = "\x1b[B"
+#: terminal_env's default: sorted by name it is second, neither the first row nor the last.
+DEFAULT = "dev-us"
+
+
+def _with_fzf(terminal_env: dict[str, str]) -> dict[str, str]:
+    fzf = shutil.which("fzf")
+    if fzf is None:
+        pytest.skip("fzf is not installed")
+    return {**terminal_env, "PATH": str(Path(fzf).parent)}
+
+
+def _listed(child: pexpect.spawn) -> None:
+    """Wait until the whole list is drawn, answering fzf's question for the cursor's
+    place (it asks with --height) whenever it comes."""
+    while child.expect(["\x1b\\[6n", "prod@contoso.org"]) == 0:
+        child.send("\x1b[1;1R")
+
+
+def _picked(child: pexpect.spawn) -> str:
+    child.expect(r"is now '([^']+)'")
+    picked = str(child.match.group(1))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
+    return picked
+
+
+def test_our_picker_starts_on_the_default(terminal_env: dict[str, str]) -> None:
+    child = _spawn(terminal_env, "select")
+    child.expect("context> ")
+    child.expect("\x1b\\[7m> dev-us")  # the first frame already marks the default
+    _listed(child)
+    child.send("\r")
+    assert _picked(child) == DEFAULT
+    assert _current(terminal_env) == DEFAULT
+
+
+def test_our_picker_moves_on_from_the_default(terminal_env: dict[str, str]) -> None:
+    child = _spawn(terminal_env, "select")
+    _listed(child)
+    child.send(DOWN)
+    child.send("\r")
+    assert _picked(child) == "prod"
+
+
+@pytest.mark.parametrize("keys", ["\r", DOWN + "\r"], ids=["enter", "down-enter"])
+def test_fzf_starts_on_the_default(terminal_env: dict[str, str], keys: str) -> None:
+    with_fzf = _with_fzf(terminal_env)
+    for _ in range(3):  # the move on fzf's load event must never lose to a quick Enter
+        subprocess.run(
+            [AZCTX, "select", DEFAULT], env=terminal_env, check=True, capture_output=True
+        )
+        child = _spawn(with_fzf, "select")
+        _listed(child)
+        child.send(keys)
+        assert _picked(child) == (DEFAULT if keys == "\r" else "prod")
+
+
+def test_the_picker_starts_where_it_is_told_else_on_the_first() -> None:
+    from azctx.cli.picker import _Picker
+
+    assert _Picker("NAME", ["a", "b", "c"], 1).cursor == 1
+    assert _Picker("NAME", ["a", "b", "c"]).cursor == 0
+    assert _Picker("NAME", [], 1).cursor == 0
+
+
+@pytest.mark.parametrize("fzf", [False, True], ids=["ours", "fzf"])
+def test_typing_goes_to_the_first_match_not_to_the_default(
+    terminal_env: dict[str, str], fzf: bool
+) -> None:
+    """'dev' matches dev-eu and dev-us: the new query starts on its first match."""
+    child = _spawn(_with_fzf(terminal_env) if fzf else terminal_env, "select")
+    _listed(child)
+    child.send("dev")
+    child.expect("dev-eu")
+    if fzf:
+        child.expect("2/3")  # fzf's count of matches: the query is applied
+    child.send("\r")
+    assert _picked(child) == "dev-eu"
+
+
 def test_keys_that_arrive_together_are_each_applied() -> None:
     """Three quick Backspaces (or a pasted word) come in one read; an arrow stays whole."""
     from azctx.cli.picker import keys
