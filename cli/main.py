@@ -16,9 +16,9 @@ def main() -> None:
 
     if prompt_main(sys.argv[1:]):
         return
-    from azctx.cli.commands import app
+    from azctx.cli.commands import app_for
 
-    app(prog_name="azctx")
+    app_for(sys.argv[1:])(prog_name="azctx")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,8 @@ from pathlib import Path
 import azctx.cli.app as cli_common
 import azctx.cli.asking as asking
 import pytest
+import typer
+import typer.main
 from cli_runner import AzctxCli
 from command_support import (
     ADD,
@@ -729,3 +731,37 @@ def test_the_first_command_that_is_not_refused_makes_the_store(
     assert done.returncode == 0, done.stderr
     assert Path(azctx_env["AZCTX_STORE"]).is_file()
     assert Path(azctx_env["AZCTX_KEY_FILE"]).is_file()
+
+
+# ------------------------------------------ the typer app builds only the command it runs
+
+
+def _built(typer_app: typer.Typer) -> set[str]:
+    return set(typer.main.get_command(typer_app).commands)  # type: ignore[attr-defined]
+
+
+def test_the_app_for_a_command_holds_that_command_alone() -> None:
+    from azctx.cli.commands import app, app_for
+
+    everything = _built(app)
+    for name in everything:
+        assert _built(app_for([name, "x"])) == {name}
+    assert _built(app_for(["--store", "s.db", "session", "start"])) == {"session"}
+    assert _built(app_for(["--store=s.db", "rename", "a", "b"])) == {"rename"}
+    assert _built(app) == everything  # the whole app is left as it was
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["--help"], ["--version"], ["bogus"], ["--store"], ["--store", "s.db"]]
+)
+def test_help_options_and_unknown_words_get_the_whole_app(argv: list[str]) -> None:
+    from azctx.cli.commands import app, app_for
+
+    assert app_for(argv) is app
+
+
+def test_completion_gets_the_whole_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azctx.cli.commands import app, app_for
+
+    monkeypatch.setenv("_AZCTX_COMPLETE", "complete_bash")
+    assert app_for(["show", "x"]) is app
