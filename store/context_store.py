@@ -224,8 +224,10 @@ class ContextStore:
             sealed = writing.sealed(log, state, caller, probe.event, wanted)
             return d.decide_add(state, caller, request, credential=sealed[account])
 
+        before = self._seen_default()
         outcome = self._write(decider)
-        return self._result(outcome, f"added context '{outcome[1].subject}'")
+        added = f"added context '{outcome[1].subject}'"
+        return self._result(outcome, added + self._moved(before, outcome[1]))
 
     def select(self, name: str, scope: str | None = None, *, yes: bool = False) -> OperationResult:
         """Make ``name`` the default in ``scope`` (default: the session's for a
@@ -500,7 +502,7 @@ class ContextStore:
         return view(self.state(), self._caller()).default
 
     def _moved(self, before: str | None, event: Event) -> str:
-        """What a removal or an undo did to the defaults: the caller's, when it now sees
+        """What an add, a removal or an undo did to the defaults: the caller's, when it now sees
         another one (in a shell, "this shell's"), and the saved one when it moved while
         the shell shows something else."""
         state, caller = self.state(), self._caller()

@@ -25,7 +25,16 @@ from azctx.events import (
 from azctx.projections import decisions as d
 from azctx.store.context_store import ContextStore
 from cli_runner import AzctxCli
-from command_support import ADD, ADD_T1, _console_script, _runner, add, fails, secret_of
+from command_support import (
+    ADD,
+    ADD_T1,
+    _console_script,
+    _runner,
+    add,
+    fails,
+    secret_of,
+    start_session,
+)
 from decision_support import Log
 
 # ---------------------------------------------------------------- the decision (pure)
@@ -81,7 +90,7 @@ def test_add_without_select_keeps_the_default() -> None:
 
 def test_add_selects_and_list_marks_the_default_in_an_aligned_table(azctx_cli: AzctxCli) -> None:
     first = add(azctx_cli, "dev", "--subscription-name", "Dev Subscription")
-    assert first.stdout == "added context 'dev' (operation 1)\n"
+    assert first.stdout == "added context 'dev'; the default is now 'dev' (operation 1)\n"
     assert first.stderr == ""
     sp = ("--account-type", "service-principal", "--secret-stdin")
     add(azctx_cli, "Prod", *sp, account="app-id-1", input="pw\n")
@@ -185,7 +194,10 @@ def test_a_secret_never_shows_in_arguments_output_or_files(
         assert not any(form in visible for form in _forms(secret))
         out, err = child.communicate(timeout=120)
         assert child.returncode == 0, err
-        assert out.decode() == "added context 'sp' (operation 2)\n" and err == b""
+        assert (
+            out.decode() == "added context 'sp'; the default is now 'sp' (operation 2)\n"
+            and err == b""
+        )
 
         sp = ("--account-type", "service-principal")
         run(*ADD_T1, "--account", "app-2", "--subscription", "s2", *sp,
@@ -249,3 +261,13 @@ def test_a_secret_for_an_account_that_has_none_exits_2(
     given = (source,) if source == "--secret-stdin" else (source, "HOME")
     line = fails(seeded, 2, *ADD, "--name", "x", "--account-type", kind, *given, input="pw\n")
     assert f"a {kind} account takes no secret" in line
+
+
+def test_add_says_which_default_it_made_and_no_select_keeps_it(azctx_cli: AzctxCli) -> None:
+    add(azctx_cli, "dev")
+    kept = add(azctx_cli, "prod", "--no-select")
+    assert kept.stdout == "added context 'prod' (operation 2)\n"
+    session = start_session(azctx_cli)
+    shell: dict[str, str | None] = {"AZCTX_SESSION": session}
+    mine = add(azctx_cli, "mine", "--scope", "process", env=shell)
+    assert mine.stdout == "added context 'mine'; this shell's default is now 'mine' (operation 4)\n"

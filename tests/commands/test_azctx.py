@@ -310,7 +310,10 @@ def _user_story(run: Run, tmp_path: Path) -> None:
     sp = ("--account-type", "service-principal")
     added = run(*ADD_T1, "--account", "app-1", "--subscription", "s1", "--name", "a", *sp,
                 "--secret-stdin", stdin="pw-a\n")  # fmt: skip
-    assert (added.stdout, added.stderr) == ("added context 'a' (operation 1)\n", "")
+    assert (added.stdout, added.stderr) == (
+        "added context 'a'; the default is now 'a' (operation 1)\n",
+        "",
+    )
     run("--store", str(tmp_path / "store" / "store.db"), *ADD_T1, "--account", "app-2",
         "--subscription", "s2", "--name", "b", *sp, "--secret-env", "B_SECRET",
         env={"B_SECRET": "pw-b", "AZCTX_STORE": str(tmp_path / "elsewhere.db")})  # fmt: skip

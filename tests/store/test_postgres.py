@@ -191,7 +191,7 @@ def test_every_command_works_through_the_cli(
     sp = ["--account-type", "service-principal", "--secret-stdin"]
     result = _cli(by_flag, "--store", postgres_url, *add, *sp, stdin=SECRET + "\n")
     assert (result.exit_code, result.stdout, result.stderr) == (
-        0, "added context 'one' (operation 1)\n", "",
+        0, "added context 'one'; the default is now 'one' (operation 1)\n", "",
     )  # fmt: skip
     # The first command created the schema through the Alembic migrations.
     assert _tables(engine, schema) == TABLES
@@ -199,7 +199,11 @@ def test_every_command_works_through_the_cli(
 
     ok = _cli(by_env, "add", "--account", "u@x.org", "--tenant", "t1", "--subscription", "s2",
               "--name", "two")  # fmt: skip
-    assert (ok.exit_code, ok.stdout, ok.stderr) == (0, "added context 'two' (operation 2)\n", "")
+    assert (ok.exit_code, ok.stdout, ok.stderr) == (
+        0,
+        "added context 'two'; the default is now 'two' (operation 2)\n",
+        "",
+    )
     assert _cli(by_env, "list", "--names").stdout == "one\ntwo\n"
     listed = _cli(by_flag, "--store", postgres_url, "list")
     assert listed.exit_code == 0 and listed.stderr == ""
@@ -525,7 +529,7 @@ def test_two_adds_of_one_name_exactly_one_wins(
     calls = [("add", {**base, "account": "a@x"}), ("add", {**base, "account": "b@x"})]
     outcomes = _race(postgres_url, engine, env, calls)
     assert sorted(outcomes) == [
-        "ok: added context 'prod' (operation 1)",
+        "ok: added context 'prod'; the default is now 'prod' (operation 1)",
         "refused: a context named 'prod' already exists",
     ]
     won = "a@x" if outcomes[0].startswith("ok") else "b@x"
