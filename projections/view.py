@@ -116,6 +116,12 @@ def _closest(pool: tuple[Context, ...], name: str) -> str:
     return "did you mean " + " or ".join(f"'{names[k]}'" for k in close) + "?"
 
 
+def whose_default(state: State, caller: Caller) -> str:
+    """How a message names the default the caller sees: "this shell's default" in a
+    shell with its own live session, else "the default"."""
+    return "this shell's default" if session_status(state, caller) == "live" else "the default"
+
+
 def session_status(state: State, caller: Caller) -> SessionStatus:
     session = caller.session
     if session is None:

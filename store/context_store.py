@@ -37,6 +37,7 @@ from azctx.projections.view import (
     autosave,
     session_status,
     view,
+    whose_default,
 )
 from azctx.store import caller as callers
 from azctx.store import past, processes, writing
@@ -508,7 +509,7 @@ class ContextStore:
         state, caller = self.state(), self._caller()
         now = view(state, caller).default
         in_shell = session_status(state, caller) == "live"
-        whose = "this shell's default" if in_shell else "the default"
+        whose = whose_default(state, caller)
         text = ""
         if now != before:
             text = f"; {whose} is now '{now}'" if now else f"; {whose} is none now"

@@ -50,7 +50,7 @@ from azctx.projections.decisions.decision import (
 )
 from azctx.projections.decisions.protection import guard
 from azctx.projections.state import State
-from azctx.projections.view import Caller, lookup, seen, session_status, view
+from azctx.projections.view import Caller, lookup, seen, view, whose_default
 
 
 def decide_select(
@@ -204,8 +204,7 @@ def _whose_default(
     the shell's own hides)."""
     seen_default = view(state, caller).default
     if seen_default is not None and name_key(seen_default) == key:
-        live = session_status(state, caller) == "live"
-        return "this shell's default context" if live else "the default context"
+        return f"{whose_default(state, caller)} context"
     if own is not None and name_key(own) == key:
         return (
             "the saved default context (user scope)"

@@ -34,7 +34,6 @@ from command_support import (
     ADD_T1,
     SUB_PROD,
     Run,
-    _console_script,
     _runner,
     add,
     fails,
@@ -696,13 +695,6 @@ REFUSED_FIRST = [
 ]
 
 
-def _azctx_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("AZCTX_")}
-    return subprocess.run(
-        [_console_script(), *args], env={**base, **env}, capture_output=True, text=True, timeout=60
-    )
-
-
 def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
@@ -712,8 +704,7 @@ def test_a_refused_first_command_creates_no_store_and_no_key(
     args: tuple[str, ...], azctx_env: dict[str, str], tmp_path: Path
 ) -> None:
     before = _files(tmp_path)
-    done = _azctx_process(azctx_env, *args)
-    assert done.returncode == 1, done.stderr
+    done = _runner(azctx_env)(*args, code=1)
     assert done.stdout == ""
     assert done.stderr.startswith("error: ")
     assert _files(tmp_path) == before
@@ -724,14 +715,11 @@ def test_a_refused_first_command_creates_no_store_and_no_key(
 def test_the_first_command_that_is_not_refused_makes_the_store(
     azctx_env: dict[str, str],
 ) -> None:
-    assert _azctx_process(azctx_env, "remove", "prod").returncode == 1
-    missing = _azctx_process(azctx_env, "add", "--account", "a@contoso.org", "--tenant", "t")
-    assert missing.returncode == 2  # --subscription is required
+    run = _runner(azctx_env)
+    run("remove", "prod", code=1)
+    run("add", "--account", "a@contoso.org", "--tenant", "t", code=2)  # --subscription is required
     assert not Path(azctx_env["AZCTX_STORE"]).exists()
-    done = _azctx_process(
-        azctx_env, "add", "--account", "a@contoso.org", "--tenant", "t", "--subscription", "s"
-    )
-    assert done.returncode == 0, done.stderr
+    run("add", "--account", "a@contoso.org", "--tenant", "t", "--subscription", "s", code=0)
     assert Path(azctx_env["AZCTX_STORE"]).is_file()
     assert Path(azctx_env["AZCTX_KEY_FILE"]).is_file()
 
