@@ -120,3 +120,31 @@ def start_session(cli: AzctxCli) -> str:
 
 
 UTC_Z = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z")
+
+
+def az_context(
+    account: str = "me@contoso.com",
+    account_type: str = "User",
+    tenant: str = "tenant-1",
+    subscription: str | None = "sub-1",
+    environment: str = "AzureCloud",
+    account_properties: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One context of an Az PowerShell AzureRmContext.json, as Save-AzContext writes it."""
+    return {
+        "Account": {
+            "Id": account,
+            "Credential": None,
+            "Type": account_type,
+            "TenantMap": {},
+            "ExtendedProperties": {"Tenants": tenant, **(account_properties or {})},
+        },
+        "Tenant": {"Id": tenant, "Directory": None, "ExtendedProperties": {}},
+        "Subscription": None
+        if subscription is None
+        else {"Id": subscription, "Name": "Sub", "State": "Enabled", "ExtendedProperties": {}},
+        "Environment": {"Name": environment, "OnPremise": False},
+        "VersionProfile": None,
+        "TokenCache": {"CacheData": None},
+        "ExtendedProperties": {},
+    }

@@ -30,7 +30,7 @@ from azctx.projections import decisions as d
 from azctx.projections.formats.azps_import import parse_az_powershell
 from azctx.projections.formats.plans import MAX_IMPORT_BYTES
 from azctx.store.context_store import ContextStore
-from command_support import INTEROP, SUB_DEV
+from command_support import INTEROP, SUB_DEV, az_context
 from decision_support import Log, names
 from typer.testing import CliRunner, Result
 
@@ -189,30 +189,6 @@ def az_file(contexts: dict[str, dict[str, Any]], default: str | None = None, **t
         **top,
     }
     return json.dumps(document, indent=2)
-
-
-def az_context(
-    account: str,
-    account_type: str = "User",
-    tenant: str = "tenant-1",
-    subscription: str = "sub-1",
-    properties: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    return {
-        "Account": {
-            "Id": account,
-            "Credential": None,
-            "Type": account_type,
-            "TenantMap": {},
-            "ExtendedProperties": {"Tenants": tenant, **(properties or {})},
-        },
-        "Tenant": {"Id": tenant, "Directory": None, "ExtendedProperties": {}},
-        "Subscription": {"Id": subscription, "Name": "Sub", "State": "Enabled"},
-        "Environment": {"Name": "AzureCloud", "OnPremise": False},
-        "VersionProfile": None,
-        "TokenCache": {"CacheData": None},
-        "ExtendedProperties": {},
-    }
 
 
 def _named_subscription(name: str) -> dict[str, Any]:
@@ -518,9 +494,15 @@ def _sp_file(tmp_path: Path, secret: str, certificate: str | None = None) -> str
         properties = {"CertificatePath": certificate, "CertificatePassword": secret}
     contexts = {
         "sp-ctx": az_context(
-            "11111111-2222-3333-4444-555555555555", "ServicePrincipal", "t-sp", "s-sp", properties
+            "11111111-2222-3333-4444-555555555555",
+            "ServicePrincipal",
+            "t-sp",
+            "s-sp",
+            account_properties=properties,
         ),
-        "token-ctx": az_context("tok@x", "AccessToken", properties={"AccessToken": "eyJ0b2tlbg"}),
+        "token-ctx": az_context(
+            "tok@x", "AccessToken", account_properties={"AccessToken": "eyJ0b2tlbg"}
+        ),
     }
     return write(tmp_path / "sp.json", az_file(contexts, default="sp-ctx"))
 

@@ -16,7 +16,7 @@ from azctx.projections.formats.plans import (
     ImportedSecret,
     ImportPlan,
 )
-from command_support import INTEROP
+from command_support import INTEROP, az_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,33 +31,6 @@ def reexport(plan: ImportPlan, secrets: dict[str, ExportSecret | None] | None = 
 
 
 # ---------------------------------------------------------------- building test files
-
-
-def az_context(
-    account: str = "me@contoso.com",
-    account_type: str = "User",
-    tenant: str = "tenant-1",
-    subscription: str | None = "sub-1",
-    environment: str = "AzureCloud",
-    account_properties: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "Account": {
-            "Id": account,
-            "Credential": None,
-            "Type": account_type,
-            "TenantMap": {},
-            "ExtendedProperties": {"Tenants": tenant, **(account_properties or {})},
-        },
-        "Tenant": {"Id": tenant, "Directory": None, "ExtendedProperties": {}},
-        "Subscription": None
-        if subscription is None
-        else {"Id": subscription, "Name": "Sub", "State": "Enabled", "ExtendedProperties": {}},
-        "Environment": {"Name": environment, "OnPremise": False},
-        "VersionProfile": None,
-        "TokenCache": {"CacheData": None},
-        "ExtendedProperties": {},
-    }
 
 
 def az_file(contexts: dict[str, Any], default: str | None = "Default", **extra: Any) -> str:
